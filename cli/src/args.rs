@@ -1,0 +1,390 @@
+//! The command line grammar: every command, flag and value parser of mcpctl.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use resource_model::Kind;
+use resource_model::spec::Transport;
+
+use crate::flags::{KeyValue, NameDescription};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcpctl",
+    version,
+    about = "kubectl for MCP servers: manage the servers, secrets, projects and prompts of mcpd",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Address of mcpd [default: saved by 'mcpctl login', else http://127.0.0.1:3000]
+    #[arg(long, global = true, env = "MCPCTL_MCPD_URL", value_name = "URL")]
+    pub mcpd_url: Option<String>,
+    /// Scope the command to one project (like kubectl -n)
+    #[arg(long, global = true, value_name = "PROJECT")]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that mcpd answers at --mcpd-url and save that address for later commands
+    Login,
+    /// Show the mcpd in use: address, reachability, version, database and resource counts
+    Status,
+    /// Show the versions of mcpctl and mcpd
+    Version,
+    /// List resources, or show some by name
+    Get(GetArgs),
+    /// Show one resource in detail
+    Describe(DescribeArgs),
+    /// Create one resource from flags
+    #[command(subcommand)]
+    Create(CreateCommand),
+    /// Edit one resource in $VISUAL or $EDITOR and save it
+    Edit(EditArgs),
+    /// Change fields of one resource in place
+    Patch(PatchArgs),
+    /// Delete resources by name, or those a file declares
+    Delete(DeleteArgs),
+    /// Create or update the resources that files declare
+    Apply(ApplyArgs),
+    /// Add a server to a project (--project)
+    AttachServer(AttachArgs),
+    /// Remove a server from a project (--project)
+    DetachServer(AttachArgs),
+    /// Approve a request
+    #[command(subcommand)]
+    Approve(ApproveCommand),
+    /// Print a shell completion script
+    Completion(CompletionArgs),
+}
+
+/// What `get` lists: one kind, or everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    All,
+    Kind(Kind),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    /// Columns, kubectl style
+    #[default]
+    Table,
+    /// Columns with more details
+    Wide,
+    /// YAML that `apply -f` takes back
+    Yaml,
+    /// JSON that `apply -f` takes back
+    Json,
+    /// kind/name lines
+    Name,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Resource kind (servers, secrets, templates, projects, prompts, promptrequests, rbac,
+    /// serverattachments, instances) or `all`
+    #[arg(value_parser = parse_target, value_name = "KIND")]
+    pub target: Target,
+    /// Names of the resources to show (all when none)
+    pub names: Vec<String>,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    /// Show secret values instead of ********
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// Resource kind
+    #[arg(value_parser = parse_kind, value_name = "KIND")]
+    pub kind: Kind,
+    /// Resource name
+    pub name: String,
+    /// Show secret values instead of ********
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreateCommand {
+    /// Create a server from an image, a command or a template
+    Server(CreateServerArgs),
+    /// Create a secret from key/value pairs
+    Secret(CreateSecretArgs),
+    /// Create a project
+    Project(CreateProjectArgs),
+    /// Create a prompt in a project (--project)
+    Prompt(CreatePromptArgs),
+    /// Create a server template
+    Template(CreateTemplateArgs),
+}
+
+/// How a server or template runs: the flags both share.
+#[derive(Debug, Args)]
+pub struct RuntimeArgs {
+    /// Container image to run
+    #[arg(long, value_name = "IMAGE")]
+    pub docker_image: Option<String>,
+    /// Local command to run
+    #[arg(long)]
+    pub command: Option<String>,
+    /// Argument of the image or command (repeatable)
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// STDIO, SSE or STREAMABLE_HTTP (any case)
+    #[arg(long, value_parser = parse_transport)]
+    pub transport: Option<Transport>,
+    /// Port the server listens on inside its container
+    #[arg(long, value_name = "PORT")]
+    pub container_port: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateServerArgs {
+    pub name: String,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Template to take image, command, transport and variables from
+    #[arg(long, value_name = "TEMPLATE")]
+    pub from_template: Option<String>,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+    /// Number of copies to run
+    #[arg(long)]
+    pub replicas: Option<u32>,
+    /// Environment variable KEY=VALUE (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub env: Vec<KeyValue>,
+    /// Import every key of this secret as environment variables (repeatable)
+    #[arg(long, value_name = "SECRET")]
+    pub env_from_secret: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateSecretArgs {
+    pub name: String,
+    /// Key and value KEY=VALUE (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub data: Vec<KeyValue>,
+    /// Read KEY=VALUE lines from a file (blank lines and # comments are skipped)
+    #[arg(long, value_name = "FILE")]
+    pub from_env_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateProjectArgs {
+    pub name: String,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Server to include (repeatable)
+    #[arg(long = "server", value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// How the project's proxy serves content to the model
+    #[arg(long, value_name = "MODEL")]
+    pub proxy_model: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["content", "content_file", "link"])))]
+pub struct CreatePromptArgs {
+    pub name: String,
+    /// The prompt text
+    #[arg(long)]
+    pub content: Option<String>,
+    /// Read the prompt text from a file
+    #[arg(long, value_name = "FILE")]
+    pub content_file: Option<PathBuf>,
+    /// An MCP resource that supplies the text: project/server:resource-uri
+    #[arg(long)]
+    pub link: Option<String>,
+    /// 1 (lowest) to 10 (highest) [default: 5]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub priority: Option<u8>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateTemplateArgs {
+    pub name: String,
+    #[arg(long)]
+    pub description: Option<String>,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+    /// Variable the server needs, NAME or NAME=description (repeatable)
+    #[arg(long, value_name = "NAME[=DESCRIPTION]")]
+    pub env: Vec<NameDescription>,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    #[arg(value_parser = parse_kind, value_name = "KIND")]
+    pub kind: Kind,
+    pub name: String,
+    /// Show secret values in the editor (masked values are kept as they are otherwise)
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("changes").required(true).args(["assignments", "patch"])))]
+pub struct PatchArgs {
+    #[arg(value_parser = parse_kind, value_name = "KIND")]
+    pub kind: Kind,
+    pub name: String,
+    /// Fields to set: key=value, dotted keys for nested fields (healthCheck.intervalSeconds=10),
+    /// values read as YAML (3, true, [a,b]); an empty value removes the field
+    #[arg(value_name = "KEY=VALUE", conflicts_with = "patch")]
+    pub assignments: Vec<String>,
+    /// A JSON merge patch, e.g. '{"replicas":2}'
+    #[arg(short, long, value_name = "JSON")]
+    pub patch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["kind", "filenames"])))]
+pub struct DeleteArgs {
+    /// Resource kind
+    #[arg(value_parser = parse_kind, value_name = "KIND", conflicts_with = "filenames")]
+    pub kind: Option<Kind>,
+    /// Names of the resources to delete
+    #[arg(requires = "kind")]
+    pub names: Vec<String>,
+    /// Delete the resources this file declares ('-' for standard input; repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filenames: Vec<String>,
+    /// Treat resources that do not exist as deleted
+    #[arg(long)]
+    pub ignore_not_found: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// File to apply ('-' for standard input; repeatable)
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    pub filenames: Vec<String>,
+    /// Show what would change without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The server to attach or detach
+    pub server: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApproveCommand {
+    /// Turn a prompt request into a prompt
+    #[command(name = "promptrequest", aliases = ["promptrequests", "pr"])]
+    PromptRequest { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+pub fn parse_kind(text: &str) -> Result<Kind, String> {
+    Kind::parse(text).ok_or_else(|| {
+        format!(
+            "unknown resource kind {text:?}; one of: {}",
+            Kind::ALL.map(Kind::plural).join(", ")
+        )
+    })
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    if text.eq_ignore_ascii_case("all") {
+        return Ok(Target::All);
+    }
+    parse_kind(text).map(Target::Kind)
+}
+
+fn parse_transport(text: &str) -> Result<Transport, String> {
+    Transport::parse(text)
+        .ok_or_else(|| format!("unknown transport {text:?}; one of: STDIO, SSE, STREAMABLE_HTTP"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn kinds_accept_aliases_and_all() {
+        assert_eq!(parse_target("ALL"), Ok(Target::All));
+        assert_eq!(parse_target("srv"), Ok(Target::Kind(Kind::Server)));
+        let err = parse_kind("pods").expect_err("unknown");
+        assert!(err.contains("servers"), "{err}");
+    }
+
+    #[test]
+    fn transports_parse_in_any_case() {
+        assert_eq!(parse_transport("sse"), Ok(Transport::Sse));
+        assert_eq!(
+            parse_transport("streamable_http"),
+            Ok(Transport::StreamableHttp)
+        );
+        assert!(parse_transport("pigeon").is_err());
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let cli = Cli::try_parse_from([
+            "mcpctl",
+            "get",
+            "servers",
+            "--project",
+            "mon",
+            "-o",
+            "yaml",
+        ])
+        .expect("parses");
+        assert_eq!(cli.global.project.as_deref(), Some("mon"));
+        let Command::Get(get) = cli.command else {
+            panic!("not get")
+        };
+        assert_eq!(get.output, OutputFormat::Yaml);
+    }
+
+    #[test]
+    fn patch_takes_assignments_or_a_merge_patch() {
+        assert!(Cli::try_parse_from(["mcpctl", "patch", "server", "a", "replicas=2"]).is_ok());
+        assert!(Cli::try_parse_from(["mcpctl", "patch", "server", "a", "-p", "{}"]).is_ok());
+        assert!(Cli::try_parse_from(["mcpctl", "patch", "server", "a"]).is_err());
+    }
+
+    #[test]
+    fn delete_takes_names_or_files() {
+        assert!(Cli::try_parse_from(["mcpctl", "delete", "server", "a", "b"]).is_ok());
+        assert!(Cli::try_parse_from(["mcpctl", "delete", "-f", "x.yaml"]).is_ok());
+        assert!(Cli::try_parse_from(["mcpctl", "delete"]).is_err());
+    }
+
+    #[test]
+    fn bad_key_values_name_the_flag() {
+        let err = Cli::try_parse_from(["mcpctl", "create", "server", "a", "--env", "NOPE"])
+            .expect_err("bad env");
+        let text = err.to_string();
+        assert!(text.contains("--env"), "{text}");
+        assert!(text.contains("KEY=VALUE"), "{text}");
+    }
+}

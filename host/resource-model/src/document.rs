@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::error::ModelError;
 use crate::kind::Kind;
 use crate::resource::Resource;
+use crate::validate::validate;
 
 /// Parses YAML or JSON text into plain values, one per document (empty documents are skipped).
 pub fn parse_values(text: &str) -> Result<Vec<Value>, ModelError> {
@@ -72,6 +73,7 @@ fn read_document(
     };
     if fields.contains_key("kind") {
         let resource = Resource::from_value(Value::Object(fields), None, default_project)
+            .and_then(checked)
             .map_err(|e| e.within(label))?;
         out.push(resource);
         return Ok(());
@@ -100,11 +102,18 @@ fn read_document(
         };
         for (i, item) in items.into_iter().enumerate() {
             let resource = Resource::from_value(item, Some(kind), default_project)
+                .and_then(checked)
                 .map_err(|e| e.within(&group(&format!("{key}[{i}]"))))?;
             out.push(resource);
         }
     }
     Ok(())
+}
+
+/// Validates a resource read from a file, so that errors carry the document's position.
+fn checked(resource: Resource) -> Result<Resource, ModelError> {
+    validate(&resource)?;
+    Ok(resource)
 }
 
 /// The grouped form: one list per kind, in dependency order, items without `kind`.

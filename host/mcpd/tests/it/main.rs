@@ -1,0 +1,7 @@
+//! mcpd's integration tests: the real binary over HTTP on both databases (`http_api`), and
+//! the router in-process with `tower::ServiceExt::oneshot` for limits (`router`).
+#![allow(clippy::unwrap_used)]
+
+mod client;
+mod http_api;
+mod router;

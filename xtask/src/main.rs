@@ -1,1 +1,43 @@
-fn main() {}
+//! `cargo xtask`: the project's tasks as plain Rust, with no dependencies beyond std.
+//!
+//! - `cargo xtask demo`: the README's first command (mcpd on SQLite, mcpctl walk-through).
+//! - `cargo xtask test`: provisions PostgreSQL (starts the local cluster, creates a test role)
+//!   and runs the whole test suite on SQLite and PostgreSQL, plus fmt and clippy.
+//! - `cargo xtask bench control-plane`: the control-plane figures of BENCHMARKS.md.
+
+mod bench;
+mod demo;
+mod postgres;
+mod run;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  demo [--keep]                build, start mcpd on SQLite, create and list resources with mcpctl
+  test [--no-lint] [-- ARGS]   provision PostgreSQL, build, run every test on both databases
+  bench control-plane          measure mcpd start-up, RSS, apply and list (release build)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test::run(&args[1..]),
+        Some("demo") => demo::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("-h" | "--help") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown task {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

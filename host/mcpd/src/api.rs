@@ -1,4 +1,4 @@
-//! The REST API (`docs/rest-api.md`): resources under `/api/v1`, JSON out, JSON or YAML in.
+//! The REST API (`host/mcpd/README.md`): resources under `/api/v1`, JSON out, JSON or YAML in.
 
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
             "/api/v1/{kind}/{name}",
             get(get_one).put(replace).patch(patch).delete(delete),
         )
-        .fallback(|| async { ApiError::not_found("no such endpoint; see docs/rest-api.md") })
+        .fallback(|| async { ApiError::not_found("no such endpoint; the endpoints are under /api/v1") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }

@@ -1,4 +1,4 @@
-//! The endpoints of mcpd's REST API (docs/rest-api.md), one method each.
+//! The endpoints of mcpd's REST API (host/mcpd/README.md), one method each.
 
 use reqwest::Method;
 use resource_model::Kind;
@@ -92,7 +92,9 @@ impl Api {
     }
 
     pub fn list(&self, kind: Kind, scope: Scope) -> Result<Vec<Value>, ClientError> {
-        let answer = self.v1(Method::GET, &[kind.plural()],
+        let answer = self.v1(
+            Method::GET,
+            &[kind.plural()],
             &scope.query(None),
             Body::Empty,
         )?;
@@ -106,7 +108,9 @@ impl Api {
     }
 
     pub fn create(&self, kind: Kind, document: Value, scope: Scope) -> Result<Value, ClientError> {
-        self.v1(Method::POST, &[kind.plural()],
+        self.v1(
+            Method::POST,
+            &[kind.plural()],
             &scope.query(Some(kind)),
             Body::Json(document),
         )
@@ -147,10 +151,7 @@ impl Api {
         if dry_run {
             query.push(("dryRun", "true".to_owned()));
         }
-        let answer = self.v1(Method::POST, &["apply"],
-            &query,
-            Body::Yaml(text),
-        )?;
+        let answer = self.v1(Method::POST, &["apply"], &query, Body::Yaml(text))?;
         serde_json::from_value::<ApplyAnswer>(answer)
             .map(|a| a.results)
             .map_err(|e| self.unexpected("apply", &e))
@@ -158,10 +159,7 @@ impl Api {
 
     /// Everything (or one project and what it uses) in the grouped form.
     pub fn export(&self, scope: Scope) -> Result<Map<String, Value>, ClientError> {
-        let answer = self.v1(Method::GET, &["export"],
-            &scope.query(None),
-            Body::Empty,
-        )?;
+        let answer = self.v1(Method::GET, &["export"], &scope.query(None), Body::Empty)?;
         match answer {
             Value::Object(groups) => Ok(groups),
             _ => Err(self.unexpected("export", &"not an object")),
@@ -169,7 +167,9 @@ impl Api {
     }
 
     pub fn approve_prompt_request(&self, name: &str, scope: Scope) -> Result<Value, ClientError> {
-        self.v1(Method::POST, &[Kind::PromptRequest.plural(), name, "approve"],
+        self.v1(
+            Method::POST,
+            &[Kind::PromptRequest.plural(), name, "approve"],
             &scope.query(Some(Kind::PromptRequest)),
             Body::Empty,
         )

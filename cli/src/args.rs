@@ -26,10 +26,21 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Address of mcpd [default: saved by 'mcpctl login', else http://127.0.0.1:3000]
-    #[arg(long, global = true, env = "MCPCTL_MCPD_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "MCPCTL_MCPD_URL",
+        value_name = "URL",
+        help_heading = "Global options"
+    )]
     pub mcpd_url: Option<String>,
     /// Scope the command to one project (like kubectl -n)
-    #[arg(long, global = true, value_name = "PROJECT")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PROJECT",
+        help_heading = "Global options"
+    )]
     pub project: Option<String>,
 }
 
@@ -153,7 +164,9 @@ pub struct RuntimeArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateServerArgs {
+    /// Name of the new server
     pub name: String,
+    /// What it is for
     #[arg(long)]
     pub description: Option<String>,
     /// Template to take image, command, transport and variables from
@@ -174,6 +187,7 @@ pub struct CreateServerArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateSecretArgs {
+    /// Name of the new secret
     pub name: String,
     /// Key and value KEY=VALUE (repeatable)
     #[arg(long, value_name = "KEY=VALUE")]
@@ -185,7 +199,9 @@ pub struct CreateSecretArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateProjectArgs {
+    /// Name of the new project
     pub name: String,
+    /// What it is for
     #[arg(long)]
     pub description: Option<String>,
     /// Server to include (repeatable)
@@ -199,6 +215,7 @@ pub struct CreateProjectArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["content", "content_file", "link"])))]
 pub struct CreatePromptArgs {
+    /// Name of the new prompt
     pub name: String,
     /// The prompt text
     #[arg(long)]
@@ -216,7 +233,9 @@ pub struct CreatePromptArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateTemplateArgs {
+    /// Name of the new template
     pub name: String,
+    /// What it is for
     #[arg(long)]
     pub description: Option<String>,
     #[command(flatten)]
@@ -228,8 +247,10 @@ pub struct CreateTemplateArgs {
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
+    /// Resource kind
     #[arg(value_parser = parse_kind, value_name = "KIND")]
     pub kind: Kind,
+    /// Resource name
     pub name: String,
     /// Show secret values in the editor (masked values are kept as they are otherwise)
     #[arg(long)]
@@ -239,8 +260,10 @@ pub struct EditArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("changes").required(true).args(["assignments", "patch"])))]
 pub struct PatchArgs {
+    /// Resource kind
     #[arg(value_parser = parse_kind, value_name = "KIND")]
     pub kind: Kind,
+    /// Resource name
     pub name: String,
     /// Fields to set: key=value, dotted keys for nested fields (healthCheck.intervalSeconds=10),
     /// values read as YAML (3, true, [a,b]); an empty value removes the field
@@ -288,7 +311,10 @@ pub struct AttachArgs {
 pub enum ApproveCommand {
     /// Turn a prompt request into a prompt
     #[command(name = "promptrequest", aliases = ["promptrequests", "pr"])]
-    PromptRequest { name: String },
+    PromptRequest {
+        /// Name of the prompt request
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -348,16 +374,9 @@ mod tests {
 
     #[test]
     fn global_flags_go_anywhere() {
-        let cli = Cli::try_parse_from([
-            "mcpctl",
-            "get",
-            "servers",
-            "--project",
-            "mon",
-            "-o",
-            "yaml",
-        ])
-        .expect("parses");
+        let cli =
+            Cli::try_parse_from(["mcpctl", "get", "servers", "--project", "mon", "-o", "yaml"])
+                .expect("parses");
         assert_eq!(cli.global.project.as_deref(), Some("mon"));
         let Command::Get(get) = cli.command else {
             panic!("not get")

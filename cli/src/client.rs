@@ -268,7 +268,9 @@ mod tests {
             .expect_err("closed");
         let text = err.to_string();
         assert!(
-            text.starts_with(&format!("cannot reach mcpd at http://127.0.0.1:{port} (connection refused)")),
+            text.starts_with(&format!(
+                "cannot reach mcpd at http://127.0.0.1:{port} (connection refused)"
+            )),
             "{text}"
         );
     }

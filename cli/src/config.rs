@@ -57,6 +57,7 @@ impl Home {
         })
     }
 
+    #[cfg(test)]
     pub fn at(dir: impl Into<PathBuf>) -> Home {
         Home { dir: dir.into() }
     }
@@ -151,7 +152,10 @@ mod tests {
             choose_mcpd_url(None, Some(&login)).expect("valid"),
             "http://saved:4000"
         );
-        assert_eq!(choose_mcpd_url(Some(""), None).expect("valid"), DEFAULT_MCPD_URL);
+        assert_eq!(
+            choose_mcpd_url(Some(""), None).expect("valid"),
+            DEFAULT_MCPD_URL
+        );
     }
 
     #[test]

@@ -169,7 +169,10 @@ mod tests {
             ]
         );
         let err = parse_env_file("A=1\noops\n", "x.env").expect_err("bad line");
-        assert_eq!(err.to_string(), "x.env line 2: expected KEY=VALUE, got \"oops\"");
+        assert_eq!(
+            err.to_string(),
+            "x.env line 2: expected KEY=VALUE, got \"oops\""
+        );
     }
 
     #[test]

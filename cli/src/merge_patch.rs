@@ -128,11 +128,8 @@ mod tests {
 
     #[test]
     fn dotted_keys_build_nested_objects() {
-        let patch = from_assignments(&[
-            "healthCheck.intervalSeconds=10",
-            "healthCheck.tool=ping",
-        ])
-        .expect("valid");
+        let patch = from_assignments(&["healthCheck.intervalSeconds=10", "healthCheck.tool=ping"])
+            .expect("valid");
         assert_eq!(
             patch,
             json!({"healthCheck": {"intervalSeconds": 10, "tool": "ping"}})

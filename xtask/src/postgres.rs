@@ -28,10 +28,10 @@ pub fn ensure() -> Result<String, String> {
         .next()
         .ok_or("pg_lsclusters lists no cluster; create one with pg_createcluster")?;
     let fields: Vec<&str> = line.split_whitespace().collect();
-    if let [version, name, _port, status, ..] = fields.as_slice() {
-        if *status != "online" {
-            output(Command::new("pg_ctlcluster").args([version, name, "start"]))?;
-        }
+    if let [version, name, _port, status, ..] = fields.as_slice()
+        && *status != "online"
+    {
+        output(Command::new("pg_ctlcluster").args([version, name, "start"]))?;
     }
     let exists = as_postgres("SELECT 1 FROM pg_roles WHERE rolname = 'mcpctl'")?;
     if exists.trim() != "1" {

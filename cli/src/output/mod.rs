@@ -65,13 +65,14 @@ pub fn label(kind: Kind, name: &str) -> String {
 }
 
 /// The name of a document: `name`, or `server` for a server attachment.
-pub fn document_name(kind: Kind, document: &Value) -> String {
+pub fn document_name(kind: Kind, document: &Value) -> Option<&str> {
     let field = if kind.is_virtual() { "server" } else { "name" };
-    document
-        .get(field)
-        .and_then(Value::as_str)
-        .unwrap_or("<unnamed>")
-        .to_owned()
+    document.get(field).and_then(Value::as_str)
+}
+
+/// `server/NAME` for a document mcpd sent.
+pub fn document_label(kind: Kind, document: &Value) -> String {
+    label(kind, document_name(kind, document).unwrap_or("<unnamed>"))
 }
 
 /// The grouped form of some documents of one kind (`servers: [...]`, items without `kind`),
@@ -81,7 +82,8 @@ pub fn grouped(kind: Kind, items: Vec<Value>) -> Value {
         .into_iter()
         .map(|item| match item {
             Value::Object(mut fields) => {
-                fields.remove("kind");
+                // `shift_remove` keeps the order of the other fields.
+                fields.shift_remove("kind");
                 Value::Object(fields)
             }
             other => other,
@@ -99,10 +101,21 @@ mod tests {
 
     #[test]
     fn grouped_documents_lose_their_kind() {
-        let items = vec![json!({"kind": "server", "name": "a", "command": "x"})];
+        let items = vec![json!({"kind": "server", "name": "a", "command": "x", "updatedAt": "t"})];
+        let grouped = grouped(Kind::Server, items);
         assert_eq!(
-            grouped(Kind::Server, items),
-            json!({"servers": [{"name": "a", "command": "x"}]})
+            grouped,
+            json!({"servers": [{"name": "a", "command": "x", "updatedAt": "t"}]})
+        );
+        let keys: Vec<&String> = grouped["servers"][0]
+            .as_object()
+            .expect("object")
+            .keys()
+            .collect();
+        assert_eq!(
+            keys,
+            ["name", "command", "updatedAt"],
+            "field order is kept"
         );
     }
 
@@ -110,6 +123,10 @@ mod tests {
     fn labels_and_names() {
         assert_eq!(label(Kind::Server, "a"), "server/a");
         let attachment = json!({"kind": "serverattachment", "project": "p", "server": "s"});
-        assert_eq!(document_name(Kind::ServerAttachment, &attachment), "s");
+        assert_eq!(
+            document_name(Kind::ServerAttachment, &attachment),
+            Some("s")
+        );
+        assert_eq!(document_label(Kind::Server, &json!({})), "server/<unnamed>");
     }
 }

@@ -25,10 +25,6 @@ impl Table {
         self.rows.push(row);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     /// The table as text, one line per row after the header, each ending with a newline.
     pub fn render(&self) -> String {
         let mut table = comfy_table::Table::new();

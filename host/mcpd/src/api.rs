@@ -39,7 +39,9 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
             "/api/v1/{kind}/{name}",
             get(get_one).put(replace).patch(patch).delete(delete),
         )
-        .fallback(|| async { ApiError::not_found("no such endpoint; the endpoints are under /api/v1") })
+        .fallback(|| async {
+            ApiError::not_found("no such endpoint; the endpoints are under /api/v1")
+        })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }
@@ -195,7 +197,7 @@ async fn create(
     let resource = Resource::from_value(value, Some(kind), p.project.as_deref())?;
     let key = resource.key();
     let op = WriteOp::Put {
-        resource,
+        resource: Box::new(resource),
         mode: PutMode::Create,
     };
     let outcomes = state.store.write(vec![op], false).await?;
@@ -238,7 +240,7 @@ async fn replace(
         )));
     }
     let op = WriteOp::Put {
-        resource,
+        resource: Box::new(resource),
         mode: PutMode::Replace,
     };
     let outcomes = state.store.write(vec![op], false).await?;
@@ -331,7 +333,7 @@ async fn apply(
     let ops = ordered
         .into_iter()
         .map(|resource| WriteOp::Put {
-            resource,
+            resource: Box::new(resource),
             mode: PutMode::Apply,
         })
         .collect();

@@ -94,12 +94,12 @@ impl Database {
                     .or_else(|| url.strip_prefix("sqlite:"))
                     .unwrap_or(url)
                     .to_owned();
-                if let Some(parent) = std::path::Path::new(&path).parent() {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent).map_err(|e| {
-                            connect_error(format!("cannot create {}: {e}", parent.display()))
-                        })?;
-                    }
+                if let Some(parent) = std::path::Path::new(&path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        connect_error(format!("cannot create {}: {e}", parent.display()))
+                    })?;
                 }
                 let conn = open_sqlite(&path)
                     .await

@@ -64,13 +64,13 @@ impl<C: Rows> Tx<'_, C> {
                         }
                     }
                 }
-                (Action::Created | Action::Configured, Spec::ServerAttachment(a)) => {
-                    if !self.exists(Kind::Server, None, &a.server).await? {
-                        return Err(StoreError::MissingReference(format!(
-                            "server {} does not exist",
-                            a.server
-                        )));
-                    }
+                (Action::Created | Action::Configured, Spec::ServerAttachment(a))
+                    if !self.exists(Kind::Server, None, &a.server).await? =>
+                {
+                    return Err(StoreError::MissingReference(format!(
+                        "server {} does not exist",
+                        a.server
+                    )));
                 }
                 (
                     Action::Created | Action::Configured,
@@ -183,21 +183,21 @@ impl<C: Rows> Tx<'_, C> {
                 r.name
             )));
         }
-        if let Spec::Prompt(p) = &r.spec {
-            if let Some(link) = p.link.as_deref() {
-                let link = parse_link(link)?;
-                if !self.exists(Kind::Project, None, link.project).await? {
-                    return Err(StoreError::MissingReference(format!(
-                        "prompt {}: linked project {} does not exist",
-                        r.name, link.project
-                    )));
-                }
-                if !self.exists(Kind::Server, None, link.server).await? {
-                    return Err(StoreError::MissingReference(format!(
-                        "prompt {}: linked server {} does not exist",
-                        r.name, link.server
-                    )));
-                }
+        if let Spec::Prompt(p) = &r.spec
+            && let Some(link) = p.link.as_deref()
+        {
+            let link = parse_link(link)?;
+            if !self.exists(Kind::Project, None, link.project).await? {
+                return Err(StoreError::MissingReference(format!(
+                    "prompt {}: linked project {} does not exist",
+                    r.name, link.project
+                )));
+            }
+            if !self.exists(Kind::Server, None, link.server).await? {
+                return Err(StoreError::MissingReference(format!(
+                    "prompt {}: linked server {} does not exist",
+                    r.name, link.server
+                )));
             }
         }
         Ok(())

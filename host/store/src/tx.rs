@@ -56,10 +56,20 @@ pub enum PutMode {
 /// A write, as the API asks for it.
 #[derive(Debug, Clone)]
 pub enum WriteOp {
-    Put { resource: Resource, mode: PutMode },
-    Patch { key: Key, patch: Value },
-    Delete { key: Key },
-    Approve { key: Key },
+    Put {
+        resource: Box<Resource>,
+        mode: PutMode,
+    },
+    Patch {
+        key: Key,
+        patch: Value,
+    },
+    Delete {
+        key: Key,
+    },
+    Approve {
+        key: Key,
+    },
 }
 
 pub(crate) struct Tx<'a, C> {
@@ -186,14 +196,14 @@ impl<'a, C: Rows> Tx<'a, C> {
             }
             _ => {}
         }
-        if mode == PutMode::Replace {
-            if let (Some(wanted), Some(old)) = (incoming.meta.resource_version, &existing) {
-                let current = old.meta.resource_version.unwrap_or(0);
-                if wanted != current {
-                    return Err(StoreError::Conflict(format!(
-                        "{key} was changed since you read it (resourceVersion is now {current}, yours is {wanted}); get it again and retry"
-                    )));
-                }
+        if mode == PutMode::Replace
+            && let (Some(wanted), Some(old)) = (incoming.meta.resource_version, &existing)
+        {
+            let current = old.meta.resource_version.unwrap_or(0);
+            if wanted != current {
+                return Err(StoreError::Conflict(format!(
+                    "{key} was changed since you read it (resourceVersion is now {current}, yours is {wanted}); get it again and retry"
+                )));
             }
         }
         if let Spec::Secret(secret) = &mut incoming.spec {
@@ -215,13 +225,13 @@ impl<'a, C: Rows> Tx<'a, C> {
                 }
             }
         }
-        if let Some(old) = &existing {
-            if old.spec == incoming.spec {
-                return Ok(Outcome {
-                    resource: old.clone(),
-                    action: Action::Unchanged,
-                });
-            }
+        if let Some(old) = &existing
+            && old.spec == incoming.spec
+        {
+            return Ok(Outcome {
+                resource: old.clone(),
+                action: Action::Unchanged,
+            });
         }
         let action = if existing.is_some() {
             Action::Configured
@@ -428,7 +438,7 @@ impl<'a, C: Rows> Tx<'a, C> {
     /// Runs one operation.
     pub async fn run(&mut self, op: WriteOp) -> Result<Vec<Outcome>, StoreError> {
         match op {
-            WriteOp::Put { resource, mode } => self.put(resource, mode).await.map(|o| vec![o]),
+            WriteOp::Put { resource, mode } => self.put(*resource, mode).await.map(|o| vec![o]),
             WriteOp::Patch { key, patch } => self.patch(&key, &patch).await.map(|o| vec![o]),
             WriteOp::Delete { key } => self.delete(&key).await,
             WriteOp::Approve { key } => self.approve(&key).await,

@@ -166,6 +166,9 @@ fn fleet_yaml(servers: usize, projects: usize) -> String {
             yaml.push_str("    envFrom:\n      - secretRef:\n          name: shared-creds\n");
         }
     }
+    if projects == 0 {
+        return yaml;
+    }
     yaml.push_str("projects:\n");
     let per_project = servers / projects.max(1);
     for p in 0..projects {

@@ -7,6 +7,7 @@
 
 mod bench;
 mod demo;
+mod peers;
 mod postgres;
 mod run;
 mod test;

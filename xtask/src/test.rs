@@ -2,13 +2,14 @@
 
 use std::process::Command;
 
-use crate::postgres;
+use crate::{peers, postgres};
 use crate::run::{have, status};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let lint = !args.iter().any(|a| a == "--no-lint");
     let passthrough: Vec<&String> = args.iter().skip_while(|a| *a != "--").skip(1).collect();
     let postgres_url = postgres::ensure()?;
+    peers::ensure()?;
     eprintln!("xtask: PostgreSQL for tests: {postgres_url}");
     if lint {
         status(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
@@ -29,6 +30,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     } else {
         cmd.args(["test", "--workspace", "--no-fail-fast"]);
     }
-    cmd.args(passthrough).env(postgres::URL_VAR, &postgres_url);
+    cmd.args(passthrough)
+        .env(postgres::URL_VAR, &postgres_url)
+        .env("MCPCTL_TEST_VENV", peers::venv())
+        .env("MCPCTL_TEST_NODE", peers::node_prefix());
     status(&mut cmd)
 }

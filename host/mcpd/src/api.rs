@@ -13,7 +13,10 @@ use resource_model::document::{parse_resources, parse_values, resources_from_val
 use resource_model::{Key, Kind, ModelError, Resource};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use runtime::Runtime;
 use store::{PutMode, Store, WriteOp};
+
+use crate::link::ProxyLink;
 
 use crate::error::ApiError;
 
@@ -21,11 +24,12 @@ use crate::error::ApiError;
 pub const MAX_APPLY_DOCUMENTS: usize = 10_000;
 
 pub struct AppState {
-    pub store: Store,
+    pub store: Arc<Store>,
+    pub runtime: Arc<Runtime<ProxyLink>>,
 }
 
-type Shared = State<Arc<AppState>>;
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type Shared = State<Arc<AppState>>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
     Router::new()
@@ -34,6 +38,8 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
         .route("/api/v1/apply", post(apply))
         .route("/api/v1/export", get(export))
         .route("/api/v1/promptrequests/{name}/approve", post(approve))
+        .route("/api/v1/servers/{name}/events", get(crate::observe::events))
+        .route("/api/v1/servers/{name}/logs", get(crate::observe::logs))
         .route("/api/v1/{kind}", get(list).post(create))
         .route(
             "/api/v1/{kind}/{name}",
@@ -48,15 +54,24 @@ pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Params {
-    project: Option<String>,
+pub(crate) struct Params {
+    pub project: Option<String>,
     #[serde(default)]
-    reveal: bool,
+    pub reveal: bool,
     #[serde(default)]
-    dry_run: bool,
+    pub dry_run: bool,
+    /// Narrows instances to one server.
+    pub server: Option<String>,
+    /// Log lines to show.
+    pub tail: Option<usize>,
+    /// Keep streaming logs.
+    #[serde(default)]
+    pub follow: bool,
+    /// One instance's logs.
+    pub instance: Option<String>,
 }
 
-fn params(query: Result<Query<Params>, QueryRejection>) -> ApiResult<Params> {
+pub(crate) fn params(query: Result<Query<Params>, QueryRejection>) -> ApiResult<Params> {
     query
         .map(|Query(p)| p)
         .map_err(|e| ApiError::bad_request(format!("query string: {}", e.body_text())))
@@ -146,10 +161,12 @@ async fn list(
 ) -> ApiResult<Json<Value>> {
     let p = params(query)?;
     let kind = kind(&segment)?;
-    let items: Vec<Value> = state
-        .store
-        .list(kind, p.project.as_deref())
-        .await?
+    let resources = if kind == Kind::Instance {
+        state.runtime.instances(p.server.as_deref())
+    } else {
+        state.store.list(kind, p.project.as_deref()).await?
+    };
+    let items: Vec<Value> = resources
         .into_iter()
         .map(|r| render(r, p.reveal))
         .collect();
@@ -162,11 +179,31 @@ async fn get_one(
     query: Result<Query<Params>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let p = params(query)?;
-    let resource = state
-        .store
-        .get(kind(&segment)?, p.project.as_deref(), &name)
-        .await?;
+    let kind = kind(&segment)?;
+    let resource = if kind == Kind::Instance {
+        state
+            .runtime
+            .instances(None)
+            .into_iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| ApiError::not_found(format!("instance {name} not found")))?
+    } else {
+        state.store.get(kind, p.project.as_deref(), &name).await?
+    };
     Ok(Json(render(resource, p.reveal)))
+}
+
+/// Runs a write and, when it changed anything, wakes the reconciler.
+async fn write(
+    state: &AppState,
+    ops: Vec<WriteOp>,
+    dry_run: bool,
+) -> Result<Vec<store::Outcome>, store::StoreError> {
+    let outcomes = state.store.write(ops, dry_run).await?;
+    if !dry_run && outcomes.iter().any(|o| o.action != store::Action::Unchanged) {
+        state.runtime.wake();
+    }
+    Ok(outcomes)
 }
 
 /// One written resource, as the response to a single-resource write.
@@ -200,7 +237,7 @@ async fn create(
         resource: Box::new(resource),
         mode: PutMode::Create,
     };
-    let outcomes = state.store.write(vec![op], false).await?;
+    let outcomes = write(&state, vec![op], false).await?;
     Ok((StatusCode::CREATED, Json(written(outcomes, &key)?)))
 }
 
@@ -243,7 +280,7 @@ async fn replace(
         resource: Box::new(resource),
         mode: PutMode::Replace,
     };
-    let outcomes = state.store.write(vec![op], false).await?;
+    let outcomes = write(&state, vec![op], false).await?;
     Ok(Json(written(outcomes, &key)?))
 }
 
@@ -265,9 +302,9 @@ async fn patch(
         .store
         .resolve(kind, p.project.as_deref(), &name)
         .await?;
-    let outcomes = state
-        .store
-        .write(
+    let outcomes = write(
+        &state,
+        
             vec![WriteOp::Patch {
                 key: key.clone(),
                 patch,
@@ -294,9 +331,9 @@ async fn delete(
         .store
         .resolve(kind, p.project.as_deref(), &name)
         .await?;
-    state
-        .store
-        .write(vec![WriteOp::Delete { key: key.clone() }], false)
+    write(
+        &state,
+        vec![WriteOp::Delete { key: key.clone() }], false)
         .await?;
     let mut deleted = json!({"kind": kind.as_str(), "name": key.name});
     if let (false, Some(obj)) = (key.project.is_empty(), deleted.as_object_mut()) {
@@ -337,7 +374,7 @@ async fn apply(
             mode: PutMode::Apply,
         })
         .collect();
-    let outcomes = state.store.write(ops, p.dry_run).await?;
+    let outcomes = write(&state, ops, p.dry_run).await?;
     let results: Vec<Value> = outcomes
         .into_iter()
         .map(|o| {
@@ -380,9 +417,9 @@ async fn approve(
         .store
         .resolve(Kind::PromptRequest, p.project.as_deref(), &name)
         .await?;
-    let outcomes = state
-        .store
-        .write(vec![WriteOp::Approve { key: key.clone() }], false)
+    let outcomes = write(
+        &state,
+        vec![WriteOp::Approve { key: key.clone() }], false)
         .await?;
     let prompt = Key {
         kind: Kind::Prompt,

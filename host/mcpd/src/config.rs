@@ -33,6 +33,12 @@ pub struct Config {
     /// The key itself, base64; when set, the key file is not used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_key: Option<String>,
+    /// Docker or Podman API socket (e.g. `/run/podman/podman.sock`); unset: `DOCKER_HOST`
+    /// or `/var/run/docker.sock`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_socket: Option<String>,
+    /// How often the reconciler checks instances when nothing changed, in milliseconds.
+    pub reconcile_interval_ms: u64,
 }
 
 impl Config {
@@ -44,6 +50,8 @@ impl Config {
             max_connections: 8,
             secret_key_file: home.join("secret.key"),
             secret_key: None,
+            docker_socket: None,
+            reconcile_interval_ms: 2000,
         }
     }
 }
@@ -76,13 +84,15 @@ pub enum ConfigError {
 
 /// The settings environment variables may set (`MCPD_LISTEN`, ...); other `MCPD_*` variables
 /// belong to someone else.
-const ENV_KEYS: [&str; 6] = [
+const ENV_KEYS: [&str; 8] = [
     "listen",
     "database_url",
     "max_body_bytes",
     "max_connections",
     "secret_key_file",
     "secret_key",
+    "docker_socket",
+    "reconcile_interval_ms",
 ];
 
 /// `DATABASE_URL` → `databaseUrl`.

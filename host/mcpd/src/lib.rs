@@ -6,6 +6,8 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod link;
+mod observe;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,13 +32,33 @@ pub enum ServeError {
     Serve(std::io::Error),
 }
 
-/// Opens the store and binds the listener: everything that can fail before serving.
+/// Names this mcpd's containers and processes: a digest of where its state lives, so two
+/// daemons with different homes never adopt each other's instances.
+fn owner_id(config: &Config) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let path = std::fs::canonicalize(&config.secret_key_file).unwrap_or_else(|_| config.secret_key_file.clone());
+    path.hash(&mut h);
+    config.database_url.hash(&mut h);
+    format!("mcpd-{:012x}", h.finish() & 0xffff_ffff_ffff)
+}
+
+/// Opens the store, starts the runtime and binds the listener: everything that can fail before serving.
 pub async fn prepare(config: &Config) -> Result<(TcpListener, Arc<api::AppState>), ServeError> {
     let cipher = match &config.secret_key {
         Some(key) => SecretCipher::from_base64(key, "MCPD_SECRET_KEY")?,
         None => SecretCipher::load_or_create(&config.secret_key_file)?,
     };
-    let store = Store::open(&config.database_url, cipher, config.max_connections).await?;
+    let store = Arc::new(Store::open(&config.database_url, cipher, config.max_connections).await?);
+    let runtime = runtime::Runtime::new(
+        Arc::clone(&store),
+        runtime::RuntimeConfig {
+            owner: owner_id(config),
+            docker_socket: config.docker_socket.clone(),
+            tick: std::time::Duration::from_millis(config.reconcile_interval_ms.max(100)),
+        },
+    );
+    runtime.spawn();
     let listener =
         TcpListener::bind(&config.listen)
             .await
@@ -44,7 +66,7 @@ pub async fn prepare(config: &Config) -> Result<(TcpListener, Arc<api::AppState>
                 addr: config.listen.clone(),
                 source,
             })?;
-    Ok((listener, Arc::new(api::AppState { store })))
+    Ok((listener, Arc::new(api::AppState { store, runtime })))
 }
 
 /// Serves the API on `listener` until `shutdown` completes.

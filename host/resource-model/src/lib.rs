@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod document;
+pub mod effective;
 pub mod error;
 pub mod kind;
 pub mod patch;

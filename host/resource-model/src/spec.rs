@@ -144,6 +144,54 @@ pub struct ServerSpec {
     pub env_from: Vec<EnvFromSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
+    /// Memory and CPU caps of each instance (containers; defaults apply when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+    /// Run containers with no network at all (`--network none`). STDIO servers only.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub network_isolation: bool,
+    /// Mount the container's root file system read-only.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only_root_filesystem: bool,
+    /// Whether client sessions share an instance's MCP session or each get their own.
+    #[serde(default, skip_serializing_if = "SessionMode::is_shared")]
+    pub session_mode: SessionMode,
+    /// HTTP path of the MCP endpoint inside the instance (default `/mcp`, or `/sse` for SSE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_path: Option<String>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// Resource caps of one instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    /// Memory limit in MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u32>,
+    /// CPU limit in cores (0.5 = half a core).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+}
+
+/// How client sessions map onto an instance's MCP sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionMode {
+    /// Every client session is multiplexed over one MCP session per instance.
+    #[default]
+    Shared,
+    /// Each client session gets an MCP session of its own (a process of its own for STDIO).
+    Dedicated,
+}
+
+impl SessionMode {
+    pub fn is_shared(&self) -> bool {
+        *self == SessionMode::Shared
+    }
 }
 
 /// A variable a template's server needs, with what it is for.
@@ -278,21 +326,27 @@ pub struct RbacBindingSpec {
     pub projects: Vec<String>,
 }
 
-/// What a running copy of a server looks like. Written by mcpd's runtime only.
+/// What a running copy of a server looks like. Observed by mcpd's runtime, never written by
+/// users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InstanceSpec {
     pub server: String,
+    /// `Pending`, `Running`, `Unhealthy`, `CrashLoop` or `Failed`.
     #[serde(default)]
     pub state: String,
     #[serde(default)]
     pub restarts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
+    /// Container id or process id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// When the current container or process started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 /// The spec of any kind.

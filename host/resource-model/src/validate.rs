@@ -223,6 +223,33 @@ fn check_server(s: &ServerSpec) -> Result {
             &from.secret_ref.name,
         )?;
     }
+    if let Some(limits) = &s.limits {
+        if let Some(mb) = limits.memory_mb {
+            check_range("limits.memoryMb", mb, 16, 1024 * 1024)?;
+        }
+        if let Some(cpus) = limits.cpus
+            && !(0.01..=256.0).contains(&cpus)
+        {
+            return Err(ModelError::invalid(
+                "limits.cpus",
+                format!("must be between 0.01 and 256 cores, got {cpus}"),
+            ));
+        }
+    }
+    if let Some(path) = &s.endpoint_path
+        && (!path.starts_with('/') || path.len() > limits::ARG || path.chars().any(char::is_whitespace))
+    {
+        return Err(ModelError::invalid(
+            "endpointPath",
+            format!("{path:?} is not an HTTP path: it must start with '/' and hold no white space"),
+        ));
+    }
+    if s.network_isolation && s.transport.is_some_and(|t| t != Transport::Stdio) {
+        return Err(ModelError::invalid(
+            "networkIsolation",
+            "only STDIO servers can run without a network: mcpd reaches HTTP servers over it",
+        ));
+    }
     check_health(&s.health_check)
 }
 

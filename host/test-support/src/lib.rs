@@ -4,7 +4,14 @@
 //! port, on a fresh SQLite file or a fresh PostgreSQL database (created on the server named by
 //! `MCPCTL_TEST_POSTGRES_URL`, dropped afterwards). [`for_each_backend!`] turns one test
 //! function into one test per backend, so the whole suite runs against both.
+//! [`test_server_image`] builds (once) a Docker image of the project's `mcp-test-server`.
 #![allow(clippy::unwrap_used)]
+
+mod test_server_image;
+
+pub use test_server_image::{
+    TEST_SERVER_BINARY, TEST_SERVER_REPOSITORY, require_docker, test_server_image,
+};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -39,9 +46,10 @@ pub fn unique_suffix() -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// Where the workspace's binaries are: beside the test executable's `deps/` folder.
+/// Where the workspace's binaries are: beside the test executable's `deps/` folder, unless
+/// `NAME_BIN` (upper case, `-` as `_`: `MCPD_BIN`, `MCP_TEST_SERVER_BIN`) names the file.
 pub fn binary(name: &str) -> PathBuf {
-    let var = format!("{}_BIN", name.to_uppercase());
+    let var = format!("{}_BIN", name.to_uppercase().replace('-', "_"));
     if let Some(path) = std::env::var_os(&var) {
         return PathBuf::from(path);
     }

@@ -5,3 +5,4 @@
 mod client;
 mod http_api;
 mod router;
+mod runtime;

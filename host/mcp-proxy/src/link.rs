@@ -1,0 +1,401 @@
+//! The upstream side: one initialized rmcp client session to one instance, and the
+//! `Service<RoleClient>` that routes what the instance sends back to client sessions.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use rmcp::model::{
+    CancelledNotification, CancelledNotificationParam, ClientCapabilities, ClientConfig,
+    ClientRequest, ClientResult, ErrorCode, GetExtensions, GetMeta, Implementation, PingRequest,
+    ProtocolVersion, ServerNotification, ServerPeerInfo, ServerRequest,
+};
+use rmcp::service::{
+    InboundStreamOrigin, NotificationContext, OriginatingRequestId, Peer, PeerRequestOptions,
+    RequestContext, RunningService, serve_client_with_ct,
+};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ErrorData, RoleClient, Service, ServiceError};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::ProxyError;
+use crate::hub::Hub;
+
+static NEXT_LINK_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How to reach an instance.
+///
+/// Legacy HTTP+SSE upstreams (protocol 2024-11-05's `/sse` + `/message`) are not offered:
+/// rmcp 3 has no client for that transport. Such servers can run behind STDIO instead.
+pub enum UpstreamTransport {
+    /// Newline-delimited JSON-RPC over a byte stream pair: the stdout/stdin pipes of a local
+    /// process, or the attached stdout/stdin of a container.
+    Stdio {
+        /// What the instance writes (its stdout).
+        reader: Box<dyn AsyncRead + Send + Unpin>,
+        /// What the instance reads (its stdin).
+        writer: Box<dyn AsyncWrite + Send + Unpin>,
+    },
+    /// An MCP streamable-HTTP endpoint, e.g. `http://172.17.0.5:8000/mcp`.
+    StreamableHttp {
+        /// The endpoint URL.
+        url: String,
+    },
+}
+
+impl std::fmt::Debug for UpstreamTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpstreamTransport::Stdio { .. } => f.write_str("Stdio"),
+            UpstreamTransport::StreamableHttp { url } => {
+                f.debug_struct("StreamableHttp").field("url", url).finish()
+            }
+        }
+    }
+}
+
+/// One initialized MCP client session to one instance, shared by any number of client
+/// sessions (see [`crate::SessionMode`]).
+///
+/// rmcp's peer gives every forwarded request its own upstream request id and progress token,
+/// so answers from the instance reach the client session that asked; the link's hub maps
+/// them back (see the crate docs). Dropping the last `Arc` closes the link.
+pub struct UpstreamLink {
+    id: u64,
+    peer: Peer<RoleClient>,
+    hub: Arc<Hub>,
+    server_info: Arc<ServerPeerInfo>,
+    ct: CancellationToken,
+    _service: RunningService<RoleClient, LinkHandler>,
+}
+
+impl std::fmt::Debug for UpstreamLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamLink")
+            .field("id", &self.id)
+            .field("server_info", &self.server_info.server_info)
+            .field("closed", &self.is_closed())
+            .field("hub", &self.hub)
+            .finish()
+    }
+}
+
+impl UpstreamLink {
+    /// Connects over `transport` and performs the MCP `initialize` handshake, waiting at most
+    /// `timeout` for it. The link advertises sampling, elicitation and roots to the instance:
+    /// it relays those requests to a client session (which must support them itself).
+    ///
+    /// rmcp's client handshake future cannot be proven `Send` (it selects on a borrowed
+    /// cancellation token), which would make every caller's future non-`Send`. The handshake
+    /// therefore runs to completion on a blocking thread with `Handle::block_on`, still on the
+    /// caller's runtime, so the session task rmcp spawns lives there; the returned future is
+    /// `Send`. Needs a multi-threaded runtime.
+    pub async fn connect(
+        transport: UpstreamTransport,
+        timeout: Duration,
+    ) -> Result<UpstreamLink, ProxyError> {
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            handle.block_on(Self::connect_inner(transport, timeout))
+        })
+        .await
+        .map_err(|_| ProxyError::Closed)?
+    }
+
+    async fn connect_inner(
+        transport: UpstreamTransport,
+        timeout: Duration,
+    ) -> Result<UpstreamLink, ProxyError> {
+        let hub = Arc::new(Hub::default());
+        let handler = LinkHandler { hub: hub.clone() };
+        let ct = CancellationToken::new();
+        // An owned token, not a borrow: a future holding `&CancellationToken` across an
+        // await is not provably `Send` for every lifetime, and callers spawn this.
+        let serve_ct = ct.clone();
+        let serve = async move {
+            match transport {
+                UpstreamTransport::Stdio { reader, writer } => {
+                    serve_client_with_ct(handler, (reader, writer), serve_ct).await
+                }
+                UpstreamTransport::StreamableHttp { url } => {
+                    let transport = StreamableHttpClientTransport::from_uri(url);
+                    serve_client_with_ct(handler, transport, serve_ct).await
+                }
+            }
+        };
+        let service = match tokio::time::timeout(timeout, serve).await {
+            Ok(Ok(service)) => service,
+            Ok(Err(error)) => {
+                ct.cancel();
+                return Err(ProxyError::Initialize(Box::new(error)));
+            }
+            Err(_elapsed) => {
+                ct.cancel();
+                return Err(ProxyError::InitializeTimeout(timeout));
+            }
+        };
+        let peer = service.peer().clone();
+        let Some(server_info) = peer.peer_info() else {
+            ct.cancel();
+            return Err(ProxyError::Closed);
+        };
+        Ok(UpstreamLink {
+            id: NEXT_LINK_ID.fetch_add(1, Ordering::Relaxed),
+            peer,
+            hub,
+            server_info,
+            ct,
+            _service: service,
+        })
+    }
+
+    /// A process-unique number for this link (for logs and for providers comparing links).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// What the instance answered to `initialize`: protocol version, capabilities, server
+    /// name and version, instructions.
+    pub fn server_info(&self) -> &ServerPeerInfo {
+        &self.server_info
+    }
+
+    /// Sends an MCP `ping` and waits at most `timeout` for the answer; returns the round trip.
+    pub async fn ping(&self, timeout: Duration) -> Result<Duration, ProxyError> {
+        if self.is_closed() {
+            return Err(ProxyError::Closed);
+        }
+        let start = Instant::now();
+        let handle = self
+            .peer
+            .send_request_with_option(
+                ClientRequest::PingRequest(PingRequest::default()),
+                PeerRequestOptions::with_timeout(timeout),
+            )
+            .await?;
+        handle.await_response().await?;
+        Ok(start.elapsed())
+    }
+
+    /// The connection is gone: the instance exited, the transport failed, or [`Self::close`].
+    pub fn is_closed(&self) -> bool {
+        self.ct.is_cancelled() || self.peer.is_transport_closed()
+    }
+
+    /// Closes the link (the STDIO pipes or the HTTP session). Requests in flight fail.
+    pub fn close(&self) {
+        self.ct.cancel();
+    }
+
+    /// How many client sessions currently use this link.
+    pub fn session_count(&self) -> usize {
+        self.hub.subscriber_count()
+    }
+
+    /// How many forwarded requests are waiting for this instance's answer.
+    pub fn in_flight(&self) -> usize {
+        self.hub.in_flight_count()
+    }
+
+    /// The rmcp peer of the upstream session, for the runtime's own requests (e.g. a
+    /// `tools/list` health probe). Requests sent here bypass the proxy's routing.
+    pub fn peer(&self) -> &Peer<RoleClient> {
+        &self.peer
+    }
+
+    pub(crate) fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+}
+
+/// The capabilities and identity the link presents to the instance.
+fn client_config() -> ClientConfig {
+    // Built from JSON: the typed builder marks roots and sampling deprecated (SEP-2577), but
+    // 2025-11-25 servers still use them and the proxy relays them.
+    let capabilities: ClientCapabilities = serde_json::from_value(serde_json::json!({
+        "sampling": {},
+        "elicitation": { "form": {}, "url": {} },
+        "roots": { "listChanged": true },
+    }))
+    .unwrap_or_default();
+    ClientConfig::new(
+        capabilities,
+        Implementation::new("mcpd", env!("CARGO_PKG_VERSION")),
+    )
+    .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+}
+
+/// The upstream-side rmcp service: handles what the instance sends to the proxy.
+pub(crate) struct LinkHandler {
+    hub: Arc<Hub>,
+}
+
+fn server_request_method(request: &ServerRequest) -> &str {
+    match request {
+        ServerRequest::PingRequest(_) => "ping",
+        ServerRequest::CreateMessageRequest(_) => "sampling/createMessage",
+        ServerRequest::ListRootsRequest(_) => "roots/list",
+        ServerRequest::ElicitRequest(_) => "elicitation/create",
+        ServerRequest::CustomRequest(request) => &request.method,
+        _ => "server request",
+    }
+}
+
+impl LinkHandler {
+    /// Sends a server→client request to the client session that has a request in flight on
+    /// this link and returns its answer.
+    async fn relay(
+        &self,
+        mut request: ServerRequest,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ClientResult, ErrorData> {
+        let method = server_request_method(&request).to_owned();
+        let origin = match context.extensions.get::<InboundStreamOrigin>() {
+            Some(InboundStreamOrigin::OutboundRequest(id)) => Some(id.clone()),
+            _ => None,
+        };
+        let Some((session, downstream_id)) = self.hub.relay_target(origin.as_ref()).await else {
+            return Err(ErrorData::new(
+                ErrorCode::INVALID_REQUEST,
+                format!("{method}: no client session has a request in flight to answer it"),
+                None,
+            ));
+        };
+        let Some(peer) = session.peer.get().cloned() else {
+            return Err(ErrorData::internal_error(
+                format!("{method}: the client session is not initialized"),
+                None,
+            ));
+        };
+        check_client_capability(&peer, &request, &method)?;
+        let upstream_token = context.meta.get_progress_token();
+        *request.get_meta_mut() = context.meta;
+        // Deliver it on the SSE stream of the client's request that caused it.
+        request
+            .extensions_mut()
+            .insert(OriginatingRequestId(downstream_id));
+        let handle = peer
+            .send_request_with_option(request, PeerRequestOptions::no_options())
+            .await
+            .map_err(|error| client_gone(&method, &error))?;
+        let request_id = handle.id.clone();
+        let _progress = upstream_token
+            .map(|upstream| session.map_client_progress(handle.progress_token.clone(), upstream));
+        tokio::select! {
+            response = handle.await_response() => match response {
+                Ok(result) => Ok(result),
+                Err(ServiceError::McpError(error)) => Err(error),
+                Err(error) => Err(client_gone(&method, &error)),
+            },
+            () = context.ct.cancelled() => {
+                // The instance cancelled its request: cancel it at the client too.
+                let cancel = CancelledNotification::new(CancelledNotificationParam::new(
+                    Some(request_id),
+                    Some("cancelled by the MCP server".to_owned()),
+                ));
+                let _ = peer
+                    .send_notification(ServerNotification::CancelledNotification(cancel))
+                    .await;
+                Err(ErrorData::internal_error(format!("{method}: cancelled"), None))
+            }
+        }
+    }
+
+    /// Sends a notification to every client session on this link.
+    async fn broadcast(&self, notification: ServerNotification) {
+        let sessions = self.hub.subscribers();
+        let sends = sessions.iter().filter_map(|session| {
+            let peer = session.peer.get()?;
+            let notification = notification.clone();
+            Some(async move {
+                if let Err(error) = peer.send_notification(notification).await {
+                    tracing::debug!(session = session.id, %error, "client session did not take a notification");
+                }
+            })
+        });
+        join_all(sends).await;
+    }
+}
+
+fn client_gone(method: &str, error: &ServiceError) -> ErrorData {
+    ErrorData::internal_error(
+        format!("{method}: the client session could not answer: {error}"),
+        None,
+    )
+}
+
+fn check_client_capability(
+    peer: &Peer<rmcp::RoleServer>,
+    request: &ServerRequest,
+    method: &str,
+) -> Result<(), ErrorData> {
+    let Some(info) = peer.peer_info() else {
+        return Ok(());
+    };
+    let capabilities = &info.capabilities;
+    let supported = match request {
+        ServerRequest::CreateMessageRequest(_) => capabilities.sampling.is_some(),
+        ServerRequest::ElicitRequest(_) => capabilities.elicitation.is_some(),
+        ServerRequest::ListRootsRequest(_) => capabilities.roots.is_some(),
+        _ => true,
+    };
+    if supported {
+        Ok(())
+    } else {
+        Err(ErrorData::new(
+            ErrorCode::METHOD_NOT_FOUND,
+            format!("the MCP client of this session does not support {method}"),
+            None,
+        ))
+    }
+}
+
+impl Service<RoleClient> for LinkHandler {
+    async fn handle_request(
+        &self,
+        request: ServerRequest,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ClientResult, ErrorData> {
+        match request {
+            // The link itself is the instance's client: it answers liveness checks.
+            ServerRequest::PingRequest(_) => Ok(ClientResult::empty(())),
+            request => self.relay(request, context).await,
+        }
+    }
+
+    async fn handle_notification(
+        &self,
+        mut notification: ServerNotification,
+        context: NotificationContext<RoleClient>,
+    ) -> Result<(), ErrorData> {
+        *notification.get_meta_mut() = context.meta;
+        match notification {
+            ServerNotification::ProgressNotification(mut progress) => {
+                let token = progress.params.progress_token.clone();
+                match self.hub.progress_route(&token).await {
+                    Some((session, downstream_token)) => {
+                        progress.params.progress_token = downstream_token;
+                        if let Some(peer) = session.peer.get() {
+                            let _ = peer
+                                .send_notification(ServerNotification::ProgressNotification(
+                                    progress,
+                                ))
+                                .await;
+                        }
+                    }
+                    None => tracing::debug!(?token, "progress for no request in flight; dropped"),
+                }
+            }
+            // rmcp has already cancelled the relayed request's context (see `relay`).
+            ServerNotification::CancelledNotification(_) => {}
+            other => self.broadcast(other).await,
+        }
+        Ok(())
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        client_config()
+    }
+}

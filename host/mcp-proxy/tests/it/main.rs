@@ -1,0 +1,12 @@
+//! Integration tests of the proxy against real MCP servers nobody here wrote:
+//! mcp-server-time (Python) and server-everything (Node), both over STDIO.
+#![allow(clippy::unwrap_used)]
+// Sampling and logging are deprecated for 2026-07-28 (SEP-2577); these tests exercise them.
+#![allow(deprecated)]
+
+mod everything;
+mod fault;
+mod http_upstream;
+mod protocol;
+mod support;
+mod time;

@@ -1,0 +1,80 @@
+//! How the runtime's instances meet the MCP proxy: the runtime's [`Link`] is an
+//! [`UpstreamLink`], and the runtime is the proxy's [`LinkProvider`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_proxy::{LinkProvider, ProxyError, SessionMode, UpstreamLink, UpstreamTransport};
+use rmcp::model::CallToolRequestParams;
+use runtime::{Endpoint, Link, Runtime};
+
+/// An initialized MCP session with one instance.
+pub struct ProxyLink(pub Arc<UpstreamLink>);
+
+impl Link for ProxyLink {
+    fn connect(
+        endpoint: Endpoint,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Self, String>> + Send {
+        let transport = match endpoint {
+            Endpoint::Stdio(pipes) => Ok(UpstreamTransport::Stdio {
+                reader: Box::new(pipes.reader),
+                writer: Box::new(pipes.writer),
+            }),
+            Endpoint::Http { url, sse: false } => Ok(UpstreamTransport::StreamableHttp { url }),
+            Endpoint::Http { sse: true, .. } => Err(
+                "SSE upstreams are not supported yet (the MCP SDK has no SSE client); run the server with STREAMABLE_HTTP or STDIO".to_owned(),
+            ),
+        };
+        async move {
+            UpstreamLink::connect(transport?, timeout)
+                .await
+                .map(|link| ProxyLink(Arc::new(link)))
+                .map_err(|e| e.to_string())
+        }
+    }
+
+    async fn probe(&self, timeout: Duration, tool: Option<(String, serde_json::Value)>) -> Result<(), String> {
+        self.0.ping(timeout).await.map_err(|e| e.to_string())?;
+        let Some((name, arguments)) = tool else {
+            return Ok(());
+        };
+        let mut params = CallToolRequestParams::new(name.clone());
+        if let serde_json::Value::Object(arguments) = arguments {
+            params = params.with_arguments(arguments);
+        }
+        let result = tokio::time::timeout(timeout, self.0.peer().call_tool(params))
+            .await
+            .map_err(|_| format!("probe tool {name} did not answer within {}s", timeout.as_secs()))?
+            .map_err(|e| format!("probe tool {name}: {e}"))?;
+        if result.is_error == Some(true) {
+            return Err(format!("probe tool {name} returned an error"));
+        }
+        Ok(())
+    }
+
+    fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+}
+
+/// The runtime, as the proxy sees it.
+#[derive(Clone)]
+pub struct RuntimeLinks(pub Arc<Runtime<ProxyLink>>);
+
+impl LinkProvider for RuntimeLinks {
+    async fn link(&self, server: &str, _mode: SessionMode) -> Result<Arc<UpstreamLink>, ProxyError> {
+        self.0
+            .link(server)
+            .map(|link| Arc::clone(&link.0))
+            .map_err(|e| ProxyError::Unavailable {
+                server: server.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    fn report_broken(&self, server: &str, _link: &Arc<UpstreamLink>) {
+        self.0.report_broken(server);
+    }
+}

@@ -2,8 +2,8 @@
 
 use std::process::Command;
 
-use crate::{peers, postgres};
 use crate::run::{have, status};
+use crate::{peers, postgres};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let lint = !args.iter().any(|a| a == "--no-lint");

@@ -16,6 +16,8 @@ use rmcp::service::{
     RequestContext, RunningService, serve_client_with_ct,
 };
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::common::client_side_sse::ExponentialBackoff;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{ErrorData, RoleClient, Service, ServiceError};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
@@ -120,7 +122,15 @@ impl UpstreamLink {
                     serve_client_with_ct(handler, (reader, writer), serve_ct).await
                 }
                 UpstreamTransport::StreamableHttp { url } => {
-                    let transport = StreamableHttpClientTransport::from_uri(url);
+                    // A dropped SSE stream is resumed a few times, then the requests on it
+                    // fail (rmcp's default retries forever, hanging them on a dead instance).
+                    let mut backoff = ExponentialBackoff::default();
+                    backoff.max_times = Some(3);
+                    backoff.base_duration = Duration::from_millis(200);
+                    backoff.max_delay = Some(Duration::from_secs(1));
+                    let mut config = StreamableHttpClientTransportConfig::with_uri(url);
+                    config.retry_config = Arc::new(backoff);
+                    let transport = StreamableHttpClientTransport::from_config(config);
                     serve_client_with_ct(handler, transport, serve_ct).await
                 }
             }

@@ -220,6 +220,8 @@ impl<P: LinkProvider> ProxySession<P> {
         if dropped.is_some() {
             self.release(state, link, true);
         }
+        // Dead for every session on it: closing lets them see it before their next call.
+        link.close();
         let server = &state.session.server;
         tracing::warn!(%server, link = link.id(), "upstream instance went away under a request");
         ErrorData::new(

@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use resource_model::document::{parse_resources, parse_values, resources_from_values, to_grouped};
 use resource_model::{Key, Kind, ModelError, Resource};
+use runtime::Runtime;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use runtime::Runtime;
 use store::{PutMode, Store, WriteOp};
 
 use crate::link::ProxyLink;
@@ -166,10 +166,7 @@ async fn list(
     } else {
         state.store.list(kind, p.project.as_deref()).await?
     };
-    let items: Vec<Value> = resources
-        .into_iter()
-        .map(|r| render(r, p.reveal))
-        .collect();
+    let items: Vec<Value> = resources.into_iter().map(|r| render(r, p.reveal)).collect();
     Ok(Json(json!({ "items": items })))
 }
 
@@ -200,7 +197,11 @@ async fn write(
     dry_run: bool,
 ) -> Result<Vec<store::Outcome>, store::StoreError> {
     let outcomes = state.store.write(ops, dry_run).await?;
-    if !dry_run && outcomes.iter().any(|o| o.action != store::Action::Unchanged) {
+    if !dry_run
+        && outcomes
+            .iter()
+            .any(|o| o.action != store::Action::Unchanged)
+    {
         state.runtime.wake();
     }
     Ok(outcomes)
@@ -304,14 +305,13 @@ async fn patch(
         .await?;
     let outcomes = write(
         &state,
-        
-            vec![WriteOp::Patch {
-                key: key.clone(),
-                patch,
-            }],
-            false,
-        )
-        .await?;
+        vec![WriteOp::Patch {
+            key: key.clone(),
+            patch,
+        }],
+        false,
+    )
+    .await?;
     Ok(Json(written(outcomes, &key)?))
 }
 
@@ -331,10 +331,7 @@ async fn delete(
         .store
         .resolve(kind, p.project.as_deref(), &name)
         .await?;
-    write(
-        &state,
-        vec![WriteOp::Delete { key: key.clone() }], false)
-        .await?;
+    write(&state, vec![WriteOp::Delete { key: key.clone() }], false).await?;
     let mut deleted = json!({"kind": kind.as_str(), "name": key.name});
     if let (false, Some(obj)) = (key.project.is_empty(), deleted.as_object_mut()) {
         obj.insert("project".into(), Value::String(key.project.clone()));
@@ -417,10 +414,7 @@ async fn approve(
         .store
         .resolve(Kind::PromptRequest, p.project.as_deref(), &name)
         .await?;
-    let outcomes = write(
-        &state,
-        vec![WriteOp::Approve { key: key.clone() }], false)
-        .await?;
+    let outcomes = write(&state, vec![WriteOp::Approve { key: key.clone() }], false).await?;
     let prompt = Key {
         kind: Kind::Prompt,
         ..key

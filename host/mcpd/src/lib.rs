@@ -37,7 +37,8 @@ pub enum ServeError {
 fn owner_id(config: &Config) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let path = std::fs::canonicalize(&config.secret_key_file).unwrap_or_else(|_| config.secret_key_file.clone());
+    let path = std::fs::canonicalize(&config.secret_key_file)
+        .unwrap_or_else(|_| config.secret_key_file.clone());
     path.hash(&mut h);
     config.database_url.hash(&mut h);
     format!("mcpd-{:012x}", h.finish() & 0xffff_ffff_ffff)

@@ -35,7 +35,11 @@ impl Link for ProxyLink {
         }
     }
 
-    async fn probe(&self, timeout: Duration, tool: Option<(String, serde_json::Value)>) -> Result<(), String> {
+    async fn probe(
+        &self,
+        timeout: Duration,
+        tool: Option<(String, serde_json::Value)>,
+    ) -> Result<(), String> {
         self.0.ping(timeout).await.map_err(|e| e.to_string())?;
         let Some((name, arguments)) = tool else {
             return Ok(());
@@ -46,7 +50,12 @@ impl Link for ProxyLink {
         }
         let result = tokio::time::timeout(timeout, self.0.peer().call_tool(params))
             .await
-            .map_err(|_| format!("probe tool {name} did not answer within {}s", timeout.as_secs()))?
+            .map_err(|_| {
+                format!(
+                    "probe tool {name} did not answer within {}s",
+                    timeout.as_secs()
+                )
+            })?
             .map_err(|e| format!("probe tool {name}: {e}"))?;
         if result.is_error == Some(true) {
             return Err(format!("probe tool {name} returned an error"));
@@ -64,7 +73,11 @@ impl Link for ProxyLink {
 pub struct RuntimeLinks(pub Arc<Runtime<ProxyLink>>);
 
 impl LinkProvider for RuntimeLinks {
-    async fn link(&self, server: &str, _mode: SessionMode) -> Result<Arc<UpstreamLink>, ProxyError> {
+    async fn link(
+        &self,
+        server: &str,
+        _mode: SessionMode,
+    ) -> Result<Arc<UpstreamLink>, ProxyError> {
         self.0
             .link(server)
             .map(|link| Arc::clone(&link.0))

@@ -46,7 +46,9 @@ pub async fn logs(
     state.store.get(Kind::Server, None, &name).await?;
     let tail = p.tail.unwrap_or(DEFAULT_TAIL);
     if tail > MAX_TAIL {
-        return Err(ApiError::bad_request(format!("tail is at most {MAX_TAIL} lines")));
+        return Err(ApiError::bad_request(format!(
+            "tail is at most {MAX_TAIL} lines"
+        )));
     }
     let (lines, receivers) = state
         .runtime
@@ -73,7 +75,11 @@ pub async fn logs(
                         }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        if tx.send(format!("... {n} lines skipped (reader too slow)")).await.is_err() {
+                        if tx
+                            .send(format!("... {n} lines skipped (reader too slow)"))
+                            .await
+                            .is_err()
+                        {
                             break;
                         }
                     }

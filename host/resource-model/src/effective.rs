@@ -133,6 +133,10 @@ mod tests {
         assert_eq!(e.docker_image, None);
         assert_eq!(e.command.as_deref(), Some("python"));
         assert_eq!(e.args, ["-m", "x"]);
-        assert_eq!(e.env[0].value.as_deref(), Some("UTC"), "template defaults still apply");
+        assert_eq!(
+            e.env[0].value.as_deref(),
+            Some("UTC"),
+            "template defaults still apply"
+        );
     }
 }

@@ -237,7 +237,9 @@ fn check_server(s: &ServerSpec) -> Result {
         }
     }
     if let Some(path) = &s.endpoint_path
-        && (!path.starts_with('/') || path.len() > limits::ARG || path.chars().any(char::is_whitespace))
+        && (!path.starts_with('/')
+            || path.len() > limits::ARG
+            || path.chars().any(char::is_whitespace))
     {
         return Err(ModelError::invalid(
             "endpointPath",

@@ -75,12 +75,18 @@ impl DockerBackend {
     }
 
     /// Makes sure `image` is present, pulling it if not; `progress` hears about the pull.
-    pub async fn ensure_image(&self, image: &str, progress: impl Fn(String)) -> Result<(), RuntimeError> {
+    pub async fn ensure_image(
+        &self,
+        image: &str,
+        progress: impl Fn(String),
+    ) -> Result<(), RuntimeError> {
         if self.docker.inspect_image(image).await.is_ok() {
             return Ok(());
         }
         progress(format!("pulling image {image}"));
-        let options = CreateImageOptionsBuilder::default().from_image(image).build();
+        let options = CreateImageOptionsBuilder::default()
+            .from_image(image)
+            .build();
         let mut pull = self.docker.create_image(Some(options), None, None);
         let mut last = String::new();
         while let Some(item) = pull.next().await {
@@ -127,10 +133,9 @@ impl DockerBackend {
         hash: &str,
         logs: Arc<LogBuffer>,
     ) -> Result<(String, Endpoint), RuntimeError> {
-        let image = spec
-            .image
-            .clone()
-            .ok_or_else(|| RuntimeError::Config(format!("server {} has no dockerImage", spec.server)))?;
+        let image = spec.image.clone().ok_or_else(|| {
+            RuntimeError::Config(format!("server {} has no dockerImage", spec.server))
+        })?;
         let name = container_name(instance);
         // A container of the same name left by a crash would block the create.
         let _ = self.remove(&name).await;
@@ -149,7 +154,14 @@ impl DockerBackend {
             memory: Some(i64::from(spec.memory_mb) * 1024 * 1024),
             nano_cpus: Some((spec.cpus * 1e9) as i64),
             pids_limit: Some(512),
-            network_mode: Some(if spec.network_isolation { "none" } else { "bridge" }.to_owned()),
+            network_mode: Some(
+                if spec.network_isolation {
+                    "none"
+                } else {
+                    "bridge"
+                }
+                .to_owned(),
+            ),
             readonly_rootfs: Some(spec.read_only_root),
             init: Some(true),
             ..HostConfig::default()
@@ -172,7 +184,11 @@ impl DockerBackend {
         let created = self.docker.create_container(Some(options), body).await?;
         let id = created.id;
         // Attach before starting, so no early output of a STDIO server is lost.
-        let pipes = if stdio { Some(self.attach(&id).await?) } else { None };
+        let pipes = if stdio {
+            Some(self.attach(&id).await?)
+        } else {
+            None
+        };
         self.docker.start_container(&id, None).await?;
         self.follow_logs(&id, stdio, logs);
         let endpoint = match pipes {
@@ -251,7 +267,11 @@ impl DockerBackend {
 
     async fn http_url(&self, id: &str, spec: &LaunchSpec) -> Result<String, RuntimeError> {
         let port = spec.port.ok_or_else(|| {
-            RuntimeError::Config(format!("server {} needs containerPort for {}", spec.server, spec.transport.as_str()))
+            RuntimeError::Config(format!(
+                "server {} needs containerPort for {}",
+                spec.server,
+                spec.transport.as_str()
+            ))
         })?;
         let inspected = self
             .docker
@@ -260,7 +280,10 @@ impl DockerBackend {
         let ip = inspected
             .network_settings
             .and_then(|n| n.networks)
-            .and_then(|nets| nets.into_values().find_map(|n| n.ip_address.filter(|ip| !ip.is_empty())))
+            .and_then(|nets| {
+                nets.into_values()
+                    .find_map(|n| n.ip_address.filter(|ip| !ip.is_empty()))
+            })
             .ok_or_else(|| RuntimeError::Engine(format!("container {id} has no IP address")))?;
         Ok(spec.url(&ip, port))
     }

@@ -21,5 +21,8 @@ impl std::fmt::Debug for StdioPipes {
 pub enum Endpoint {
     Stdio(StdioPipes),
     /// Streamable HTTP (or SSE) at this URL.
-    Http { url: String, sse: bool },
+    Http {
+        url: String,
+        sse: bool,
+    },
 }

@@ -93,11 +93,17 @@ fn secret_data(resources: &[Resource], name: &str) -> Option<BTreeMap<String, St
 /// Builds the launch spec of one server from the store's current state.
 pub async fn resolve(store: &Store, server: &Resource) -> Result<LaunchSpec, RuntimeError> {
     let Spec::Server(spec) = &server.spec else {
-        return Err(RuntimeError::Config(format!("{} is not a server", server.name)));
+        return Err(RuntimeError::Config(format!(
+            "{} is not a server",
+            server.name
+        )));
     };
     let template = match &spec.from_template {
         Some(name) => match store.get(Kind::Template, None, name).await {
-            Ok(Resource { spec: Spec::Template(t), .. }) => Some(t),
+            Ok(Resource {
+                spec: Spec::Template(t),
+                ..
+            }) => Some(t),
             Ok(_) | Err(_) => {
                 return Err(RuntimeError::Config(format!(
                     "server {}: template {name} does not exist",
@@ -218,8 +224,16 @@ mod tests {
         assert_eq!(a.backend, BackendKind::Process);
         let b = build("s", &server, None, &[secret("two")]).expect("builds");
         assert_ne!(a.hash(), b.hash(), "a new secret value restarts instances");
-        let scaled = build("s", &ServerSpec { replicas: 5, ..server.clone() }, None, &[secret("one")])
-            .expect("builds");
+        let scaled = build(
+            "s",
+            &ServerSpec {
+                replicas: 5,
+                ..server.clone()
+            },
+            None,
+            &[secret("one")],
+        )
+        .expect("builds");
         assert_eq!(a.hash(), scaled.hash(), "scaling keeps instances");
         assert!(build("s", &server, None, &[]).is_err());
     }

@@ -47,7 +47,13 @@ impl LogBuffer {
     pub fn tail(&self, n: usize) -> Vec<String> {
         self.lines
             .lock()
-            .map(|lines| lines.iter().skip(lines.len().saturating_sub(n)).cloned().collect())
+            .map(|lines| {
+                lines
+                    .iter()
+                    .skip(lines.len().saturating_sub(n))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -67,7 +73,14 @@ mod tests {
             buffer.push(format!("line {i}"));
         }
         let tail = buffer.tail(3);
-        assert_eq!(tail, [format!("line {}", KEPT_LINES + 7), format!("line {}", KEPT_LINES + 8), format!("line {}", KEPT_LINES + 9)]);
+        assert_eq!(
+            tail,
+            [
+                format!("line {}", KEPT_LINES + 7),
+                format!("line {}", KEPT_LINES + 8),
+                format!("line {}", KEPT_LINES + 9)
+            ]
+        );
         assert_eq!(buffer.tail(usize::MAX).len(), KEPT_LINES);
         buffer.push("é".repeat(MAX_LINE));
         assert!(buffer.tail(1)[0].len() <= MAX_LINE);

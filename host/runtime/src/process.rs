@@ -47,7 +47,11 @@ impl ProcessBackend {
             return 0;
         };
         for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
                 continue;
             };
             let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
@@ -56,22 +60,26 @@ impl ProcessBackend {
             let owned = environ
                 .split(|b| *b == 0)
                 .any(|var| var == marker.as_bytes());
-            if owned && pid != std::process::id() as i32 {
-                if let Some(pid) = rustix::process::Pid::from_raw(pid) {
-                    if rustix::process::kill_process(pid, rustix::process::Signal::KILL).is_ok() {
-                        killed += 1;
-                    }
-                }
+            if owned
+                && pid != std::process::id() as i32
+                && let Some(pid) = rustix::process::Pid::from_raw(pid)
+                && rustix::process::kill_process(pid, rustix::process::Signal::KILL).is_ok()
+            {
+                killed += 1;
             }
         }
         killed
     }
 
-    pub fn start(&self, instance: &str, spec: &LaunchSpec, logs: Arc<LogBuffer>) -> Result<(String, Endpoint), RuntimeError> {
-        let program = spec
-            .command
-            .clone()
-            .ok_or_else(|| RuntimeError::Config(format!("server {} has no command", spec.server)))?;
+    pub fn start(
+        &self,
+        instance: &str,
+        spec: &LaunchSpec,
+        logs: Arc<LogBuffer>,
+    ) -> Result<(String, Endpoint), RuntimeError> {
+        let program = spec.command.clone().ok_or_else(|| {
+            RuntimeError::Config(format!("server {} has no command", spec.server))
+        })?;
         let mut child = Command::new(&program)
             .args(&spec.args)
             .envs(&spec.env)
@@ -87,7 +95,9 @@ impl ProcessBackend {
                 message: e.to_string(),
             })?;
         let pid = child.id().map(|p| p.to_string()).unwrap_or_default();
-        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
             return Err(RuntimeError::Spawn {
                 command: program,
                 message: "no pipes".into(),
@@ -135,7 +145,11 @@ impl ProcessBackend {
     }
 
     pub async fn stop(&self, instance: &str) {
-        let child = self.children.lock().ok().and_then(|mut c| c.remove(instance));
+        let child = self
+            .children
+            .lock()
+            .ok()
+            .and_then(|mut c| c.remove(instance));
         if let Some(mut child) = child {
             let _ = child.start_kill();
             let _ = child.wait().await;

@@ -25,7 +25,10 @@ use crate::process::ProcessBackend;
 /// An initialized MCP session with one instance, as the runtime needs it: made from an
 /// endpoint, probed, and noticed when it closes. mcpd implements it with its MCP proxy.
 pub trait Link: Send + Sync + Sized + 'static {
-    fn connect(endpoint: Endpoint, timeout: Duration) -> impl Future<Output = Result<Self, String>> + Send;
+    fn connect(
+        endpoint: Endpoint,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Self, String>> + Send;
     /// A health probe: ping, then the probe tool when the server names one.
     fn probe(
         &self,
@@ -141,7 +144,11 @@ fn new_instance_id(server: &str) -> String {
     let mut suffix = String::new();
     for _ in 0..5 {
         let digit = (n % 36) as u8;
-        suffix.push(char::from(if digit < 10 { b'0' + digit } else { b'a' + digit - 10 }));
+        suffix.push(char::from(if digit < 10 {
+            b'0' + digit
+        } else {
+            b'a' + digit - 10
+        }));
         n /= 36;
     }
     format!("{server}-{suffix}")
@@ -166,7 +173,9 @@ impl<L: Link> Runtime<L> {
 
     fn state(&self) -> MutexGuard<'_, State<L>> {
         // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Asks for a reconcile now (after a change to servers, secrets or templates).
@@ -188,14 +197,25 @@ impl<L: Link> Runtime<L> {
         })
     }
 
-    fn event(&self, state: &mut State<L>, server: &str, instance: &str, warning: bool, reason: &'static str, message: String) {
+    fn event(
+        &self,
+        state: &mut State<L>,
+        server: &str,
+        instance: &str,
+        warning: bool,
+        reason: &'static str,
+        message: String,
+    ) {
         if warning {
             tracing::warn!(server, instance, reason, "{message}");
         } else {
             tracing::info!(server, instance, reason, "{message}");
         }
         let events = state.events.entry(server.to_owned()).or_default();
-        if events.back().is_some_and(|e| e.reason == reason && e.message == message && e.instance == instance) {
+        if events
+            .back()
+            .is_some_and(|e| e.reason == reason && e.message == message && e.instance == instance)
+        {
             return;
         }
         if events.len() == EVENTS_KEPT {
@@ -210,7 +230,14 @@ impl<L: Link> Runtime<L> {
         });
     }
 
-    fn record(&self, server: &str, instance: &str, warning: bool, reason: &'static str, message: String) {
+    fn record(
+        &self,
+        server: &str,
+        instance: &str,
+        warning: bool,
+        reason: &'static str,
+        message: String,
+    ) {
         let mut state = self.state();
         self.event(&mut state, server, instance, warning, reason, message);
     }
@@ -220,7 +247,9 @@ impl<L: Link> Runtime<L> {
         if let Some(d) = docker.as_ref() {
             return Ok(d.clone());
         }
-        let connected = DockerBackend::connect(self.config.docker_socket.as_deref(), &self.config.owner).await?;
+        let connected =
+            DockerBackend::connect(self.config.docker_socket.as_deref(), &self.config.owner)
+                .await?;
         *docker = Some(connected.clone());
         Ok(connected)
     }
@@ -236,7 +265,9 @@ impl<L: Link> Runtime<L> {
         };
         let mut desired = BTreeMap::new();
         for server in servers {
-            let spec = resolve(&self.store, &server).await.map_err(|e| e.to_string());
+            let spec = resolve(&self.store, &server)
+                .await
+                .map_err(|e| e.to_string());
             desired.insert(server.name, spec);
         }
         Some(desired)
@@ -307,21 +338,35 @@ impl<L: Link> Runtime<L> {
             {
                 let mut state = self.state();
                 state.instances.insert(instance.id.clone(), instance);
-                self.event(&mut state, &container.server, &container.instance, false, "Adopted", format!("found running container {}", short(&container.id)));
+                self.event(
+                    &mut state,
+                    &container.server,
+                    &container.instance,
+                    false,
+                    "Adopted",
+                    format!("found running container {}", short(&container.id)),
+                );
             }
             let runtime = Arc::clone(self);
             let spec = spec.clone();
             let docker = docker.clone();
             tokio::spawn(async move {
                 let endpoint = docker.reattach(&container.id, &spec, logs).await;
-                runtime.finish_start(&container.instance, endpoint.map(|e| (container.id.clone(), e))).await;
+                runtime
+                    .finish_start(
+                        &container.instance,
+                        endpoint.map(|e| (container.id.clone(), e)),
+                    )
+                    .await;
             });
         }
     }
 
     /// One pass of the control loop.
     pub async fn reconcile(self: &Arc<Self>) {
-        let Some(desired) = self.desired().await else { return };
+        let Some(desired) = self.desired().await else {
+            return;
+        };
         if !self.state().adopted {
             self.adopt(&desired).await;
             self.state().adopted = true;
@@ -346,8 +391,19 @@ impl<L: Link> Runtime<L> {
                 .collect();
             for id in stale {
                 if let Some(instance) = state.instances.remove(&id) {
-                    let reason = if desired.contains_key(&instance.server) { "Replaced" } else { "Deleted" };
-                    self.event(&mut state, &instance.server.clone(), &id, false, reason, "instance removed".into());
+                    let reason = if desired.contains_key(&instance.server) {
+                        "Replaced"
+                    } else {
+                        "Deleted"
+                    };
+                    self.event(
+                        &mut state,
+                        &instance.server.clone(),
+                        &id,
+                        false,
+                        reason,
+                        "instance removed".into(),
+                    );
                     to_stop.push(instance);
                 }
             }
@@ -370,11 +426,21 @@ impl<L: Link> Runtime<L> {
                     // Remove the least useful first: not running, then the newest.
                     ids.sort_by_key(|id| {
                         let i = &state.instances[id];
-                        (i.phase == Phase::Running, std::cmp::Reverse(i.started_at_ms))
+                        (
+                            i.phase == Phase::Running,
+                            std::cmp::Reverse(i.started_at_ms),
+                        )
                     });
                     for id in ids.drain(..ids.len() - wanted) {
                         if let Some(instance) = state.instances.remove(&id) {
-                            self.event(&mut state, server, &id, false, "ScaledDown", format!("replicas is {wanted}"));
+                            self.event(
+                                &mut state,
+                                server,
+                                &id,
+                                false,
+                                "ScaledDown",
+                                format!("replicas is {wanted}"),
+                            );
                             to_stop.push(instance);
                         }
                     }
@@ -425,7 +491,12 @@ impl<L: Link> Runtime<L> {
             }
         }
         for instance in to_stop {
-            self.stop_runtime(instance.spec.backend, instance.runtime_id.as_deref(), &instance.id).await;
+            self.stop_runtime(
+                instance.spec.backend,
+                instance.runtime_id.as_deref(),
+                &instance.id,
+            )
+            .await;
         }
         for id in to_check {
             self.check_exit(&id).await;
@@ -452,7 +523,12 @@ impl<L: Link> Runtime<L> {
     }
 
     /// How the instance's process or container ended, if it has.
-    async fn exit_of(&self, backend: BackendKind, runtime_id: Option<&str>, id: &str) -> Option<crate::process::Exit> {
+    async fn exit_of(
+        &self,
+        backend: BackendKind,
+        runtime_id: Option<&str>,
+        id: &str,
+    ) -> Option<crate::process::Exit> {
         match (backend, runtime_id) {
             (BackendKind::Process, _) => self.process.exited(id),
             (BackendKind::Docker, Some(rid)) => match self.docker().await {
@@ -466,7 +542,9 @@ impl<L: Link> Runtime<L> {
     /// Marks a stopped instance for a restart after the backoff its failures earned.
     fn schedule_restart(&self, id: &str, phase: Phase, error: String, reason: &'static str) {
         let mut state = self.state();
-        let Some(instance) = state.instances.get_mut(id) else { return };
+        let Some(instance) = state.instances.get_mut(id) else {
+            return;
+        };
         let server = instance.server.clone();
         instance.runtime_id = None;
         instance.link = None;
@@ -476,15 +554,29 @@ impl<L: Link> Runtime<L> {
         let wait = backoff(instance.failures_in_row - 1);
         instance.next_start = Instant::now() + wait;
         instance.last_error = Some(error.clone());
-        self.event(&mut state, &server, id, true, reason, format!("{error}; restarting in {}s", wait.as_secs()));
+        self.event(
+            &mut state,
+            &server,
+            id,
+            true,
+            reason,
+            format!("{error}; restarting in {}s", wait.as_secs()),
+        );
     }
 
     /// Notices an instance whose process or container ended, and schedules its restart.
     async fn check_exit(self: &Arc<Self>, id: &str) {
-        let Some((backend, runtime_id)) = self.state().instances.get(id).map(|i| (i.spec.backend, i.runtime_id.clone())) else {
+        let Some((backend, runtime_id)) = self
+            .state()
+            .instances
+            .get(id)
+            .map(|i| (i.spec.backend, i.runtime_id.clone()))
+        else {
             return;
         };
-        let Some(exit) = self.exit_of(backend, runtime_id.as_deref(), id).await else { return };
+        let Some(exit) = self.exit_of(backend, runtime_id.as_deref(), id).await else {
+            return;
+        };
         self.stop_runtime(backend, runtime_id.as_deref(), id).await;
         self.schedule_restart(id, Phase::CrashLoop, exit.reason, "BackOff");
     }
@@ -496,12 +588,23 @@ impl<L: Link> Runtime<L> {
                 i.restarts += 1;
             }
             i.phase = Phase::Pending;
-            (i.spec.clone(), i.hash.clone(), Arc::clone(&i.logs), restarted)
+            (
+                i.spec.clone(),
+                i.hash.clone(),
+                Arc::clone(&i.logs),
+                restarted,
+            )
         }) else {
             return;
         };
         let server = spec.server.clone();
-        self.record(&server, id, false, if restarted { "Restarting" } else { "Starting" }, format!("starting on {}", spec.backend.as_str()));
+        self.record(
+            &server,
+            id,
+            false,
+            if restarted { "Restarting" } else { "Starting" },
+            format!("starting on {}", spec.backend.as_str()),
+        );
         let started = match spec.backend {
             BackendKind::Process => self.process.start(id, &spec, logs),
             BackendKind::Docker => match self.docker().await {
@@ -510,7 +613,9 @@ impl<L: Link> Runtime<L> {
                     let runtime = Arc::clone(self);
                     let (server2, id2) = (server.clone(), id.to_owned());
                     let pulled = docker
-                        .ensure_image(&image, move |message| runtime.record(&server2, &id2, false, "Pulling", message))
+                        .ensure_image(&image, move |message| {
+                            runtime.record(&server2, &id2, false, "Pulling", message)
+                        })
                         .await;
                     match pulled {
                         Ok(()) => docker.start(id, &spec, &hash, logs).await,
@@ -524,21 +629,36 @@ impl<L: Link> Runtime<L> {
     }
 
     /// Initializes the MCP session of a started instance, or records why it did not start.
-    async fn finish_start(self: &Arc<Self>, id: &str, started: Result<(String, Endpoint), RuntimeError>) {
-        let Some(spec) = self.state().instances.get(id).map(|i| i.spec.clone()) else { return };
+    async fn finish_start(
+        self: &Arc<Self>,
+        id: &str,
+        started: Result<(String, Endpoint), RuntimeError>,
+    ) {
+        let Some(spec) = self.state().instances.get(id).map(|i| i.spec.clone()) else {
+            return;
+        };
         let server = spec.server.clone();
         let (runtime_id, endpoint) = match started {
             Ok(started) => started,
             Err(e) => {
                 let mut state = self.state();
-                let Some(instance) = state.instances.get_mut(id) else { return };
+                let Some(instance) = state.instances.get_mut(id) else {
+                    return;
+                };
                 instance.busy = false;
                 instance.phase = Phase::Failed;
                 instance.failures_in_row += 1;
                 let wait = backoff(instance.failures_in_row + 3);
                 instance.next_start = Instant::now() + wait;
                 instance.last_error = Some(e.to_string());
-                self.event(&mut state, &server, id, true, "Failed", format!("{e}; retrying in {}s", wait.as_secs()));
+                self.event(
+                    &mut state,
+                    &server,
+                    id,
+                    true,
+                    "Failed",
+                    format!("{e}; retrying in {}s", wait.as_secs()),
+                );
                 return;
             }
         };
@@ -550,7 +670,9 @@ impl<L: Link> Runtime<L> {
             }
         }
         // Give the server its failure threshold's worth of probe timeouts to come up.
-        let startup = Duration::from_secs(u64::from(spec.timeout_seconds) * u64::from(spec.failure_threshold.max(1)));
+        let startup = Duration::from_secs(
+            u64::from(spec.timeout_seconds) * u64::from(spec.failure_threshold.max(1)),
+        );
         let connected = connect_with_retry::<L>(endpoint, startup).await;
         if !self.state().instances.contains_key(id) {
             // Removed (scaled down, deleted) while it was starting.
@@ -560,14 +682,24 @@ impl<L: Link> Runtime<L> {
         match connected {
             Ok(link) => {
                 let mut state = self.state();
-                let Some(instance) = state.instances.get_mut(id) else { return };
+                let Some(instance) = state.instances.get_mut(id) else {
+                    return;
+                };
                 instance.busy = false;
                 instance.link = Some(Arc::new(link));
                 instance.phase = Phase::Running;
                 instance.probe_failures = 0;
                 instance.last_error = None;
-                instance.next_probe = Instant::now() + Duration::from_secs(u64::from(spec.interval_seconds));
-                self.event(&mut state, &server, id, false, "Ready", format!("initialized ({})", short(&runtime_id)));
+                instance.next_probe =
+                    Instant::now() + Duration::from_secs(u64::from(spec.interval_seconds));
+                self.event(
+                    &mut state,
+                    &server,
+                    id,
+                    false,
+                    "Ready",
+                    format!("initialized ({})", short(&runtime_id)),
+                );
             }
             Err(message) => {
                 // A server that died during the handshake crashed; one that lives on but
@@ -576,15 +708,27 @@ impl<L: Link> Runtime<L> {
                 let exit = self.exit_of(spec.backend, Some(&runtime_id), id).await;
                 self.stop_runtime(spec.backend, Some(&runtime_id), id).await;
                 match exit {
-                    Some(exit) => self.schedule_restart(id, Phase::CrashLoop, exit.reason, "BackOff"),
-                    None => self.schedule_restart(id, Phase::Unhealthy, format!("initialize failed: {message}"), "Unhealthy"),
+                    Some(exit) => {
+                        self.schedule_restart(id, Phase::CrashLoop, exit.reason, "BackOff")
+                    }
+                    None => self.schedule_restart(
+                        id,
+                        Phase::Unhealthy,
+                        format!("initialize failed: {message}"),
+                        "Unhealthy",
+                    ),
                 }
             }
         }
     }
 
     async fn probe_instance(self: &Arc<Self>, id: &str) {
-        let Some((spec, link, runtime_id)) = self.state().instances.get(id).map(|i| (i.spec.clone(), i.link.clone(), i.runtime_id.clone())) else {
+        let Some((spec, link, runtime_id)) = self
+            .state()
+            .instances
+            .get(id)
+            .map(|i| (i.spec.clone(), i.link.clone(), i.runtime_id.clone()))
+        else {
             return;
         };
         let timeout = Duration::from_secs(u64::from(spec.timeout_seconds));
@@ -596,16 +740,29 @@ impl<L: Link> Runtime<L> {
         let mut restart = None;
         {
             let mut state = self.state();
-            let Some(instance) = state.instances.get_mut(id) else { return };
+            let Some(instance) = state.instances.get_mut(id) else {
+                return;
+            };
             instance.busy = false;
-            instance.next_probe = Instant::now() + Duration::from_secs(u64::from(spec.interval_seconds));
+            instance.next_probe =
+                Instant::now() + Duration::from_secs(u64::from(spec.interval_seconds));
             match result {
                 Ok(()) => {
                     instance.probe_failures = 0;
                     if instance.phase != Phase::Running {
                         instance.phase = Phase::Running;
-                        self.event(&mut state, &spec.server, id, false, "Healthy", "probe succeeded".into());
-                    } else if instance.started_at_ms.is_some_and(|t| now_ms() - t > 60_000) {
+                        self.event(
+                            &mut state,
+                            &spec.server,
+                            id,
+                            false,
+                            "Healthy",
+                            "probe succeeded".into(),
+                        );
+                    } else if instance
+                        .started_at_ms
+                        .is_some_and(|t| now_ms() - t > 60_000)
+                    {
                         instance.failures_in_row = 0;
                     }
                 }
@@ -619,8 +776,14 @@ impl<L: Link> Runtime<L> {
             }
         }
         if let Some(message) = restart {
-            self.stop_runtime(spec.backend, runtime_id.as_deref(), id).await;
-            self.schedule_restart(id, Phase::Unhealthy, format!("probe failed: {message}"), "Unhealthy");
+            self.stop_runtime(spec.backend, runtime_id.as_deref(), id)
+                .await;
+            self.schedule_restart(
+                id,
+                Phase::Unhealthy,
+                format!("probe failed: {message}"),
+                "Unhealthy",
+            );
         }
     }
 
@@ -719,7 +882,11 @@ impl<L: Link> Runtime<L> {
         let mut lines = Vec::new();
         for i in &chosen {
             for line in i.logs.tail(tail) {
-                lines.push(if many { format!("[{}] {line}", i.id) } else { line });
+                lines.push(if many {
+                    format!("[{}] {line}", i.id)
+                } else {
+                    line
+                });
             }
         }
         Ok((lines, chosen.iter().map(|i| i.logs.follow()).collect()))
@@ -748,7 +915,15 @@ async fn connect_with_retry<L: Link>(endpoint: Endpoint, within: Duration) -> Re
         Endpoint::Stdio(pipes) => L::connect(Endpoint::Stdio(pipes), within).await,
         Endpoint::Http { url, sse } => loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match L::connect(Endpoint::Http { url: url.clone(), sse }, left.max(Duration::from_millis(500))).await {
+            match L::connect(
+                Endpoint::Http {
+                    url: url.clone(),
+                    sse,
+                },
+                left.max(Duration::from_millis(500)),
+            )
+            .await
+            {
                 Ok(link) => return Ok(link),
                 Err(e) if Instant::now() >= deadline => return Err(e),
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,

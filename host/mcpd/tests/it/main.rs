@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod client;
+mod containers;
 mod http_api;
 mod router;
 mod runtime;

@@ -41,7 +41,13 @@ pub fn instances(api: &Api, server: &str) -> Vec<(String, String, u64)> {
 }
 
 /// Waits until `check` holds for the instances of `server`, or fails with what was seen.
-pub fn wait_for(api: &Api, server: &str, within: Duration, what: &str, check: impl Fn(&[(String, String, u64)]) -> bool) -> Vec<(String, String, u64)> {
+pub fn wait_for(
+    api: &Api,
+    server: &str,
+    within: Duration,
+    what: &str,
+    check: impl Fn(&[(String, String, u64)]) -> bool,
+) -> Vec<(String, String, u64)> {
     let deadline = Instant::now() + within;
     loop {
         let seen = instances(api, server);
@@ -50,7 +56,9 @@ pub fn wait_for(api: &Api, server: &str, within: Duration, what: &str, check: im
         }
         if Instant::now() > deadline {
             let events = api.get(&format!("/api/v1/servers/{server}/events")).body;
-            panic!("{server}: {what} not reached within {within:?}; instances {seen:?}; events {events}");
+            panic!(
+                "{server}: {what} not reached within {within:?}; instances {seen:?}; events {events}"
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -75,21 +83,64 @@ fn a_process_server_runs_scales_and_goes() {
     let mcpd = Mcpd::start(Backend::Sqlite);
     let api = Api::new(&mcpd.url);
     assert_eq!(api.post_json("/api/v1/servers", &clock(1)).status, 201);
-    let one = wait_for(&api, "clock", Duration::from_secs(30), "1 running", running(1));
+    let one = wait_for(
+        &api,
+        "clock",
+        Duration::from_secs(30),
+        "1 running",
+        running(1),
+    );
 
-    assert_eq!(api.patch_json("/api/v1/servers/clock", &json!({"replicas": 3})).status, 200);
-    let three = wait_for(&api, "clock", Duration::from_secs(30), "3 running", running(3));
-    assert!(three.iter().any(|i| i.0 == one[0].0), "scaling up keeps the first instance");
+    assert_eq!(
+        api.patch_json("/api/v1/servers/clock", &json!({"replicas": 3}))
+            .status,
+        200
+    );
+    let three = wait_for(
+        &api,
+        "clock",
+        Duration::from_secs(30),
+        "3 running",
+        running(3),
+    );
+    assert!(
+        three.iter().any(|i| i.0 == one[0].0),
+        "scaling up keeps the first instance"
+    );
 
-    assert_eq!(api.patch_json("/api/v1/servers/clock", &json!({"replicas": 1})).status, 200);
-    wait_for(&api, "clock", Duration::from_secs(30), "1 running", running(1));
+    assert_eq!(
+        api.patch_json("/api/v1/servers/clock", &json!({"replicas": 1}))
+            .status,
+        200
+    );
+    wait_for(
+        &api,
+        "clock",
+        Duration::from_secs(30),
+        "1 running",
+        running(1),
+    );
 
     let events = api.get("/api/v1/servers/clock/events").body;
-    let reasons: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["reason"].as_str().unwrap()).collect();
-    assert!(reasons.contains(&"Ready") && reasons.contains(&"ScaledDown"), "{reasons:?}");
+    let reasons: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"Ready") && reasons.contains(&"ScaledDown"),
+        "{reasons:?}"
+    );
 
     assert_eq!(api.delete("/api/v1/servers/clock").status, 200);
-    wait_for(&api, "clock", Duration::from_secs(30), "no instances", |seen| seen.is_empty());
+    wait_for(
+        &api,
+        "clock",
+        Duration::from_secs(30),
+        "no instances",
+        |seen| seen.is_empty(),
+    );
 }
 
 #[test]
@@ -98,15 +149,28 @@ fn a_server_that_exits_at_once_backs_off() {
     let api = Api::new(&mcpd.url);
     let server = json!({"name": "quitter", "command": "false"});
     assert_eq!(api.post_json("/api/v1/servers", &server).status, 201);
-    let seen = wait_for(&api, "quitter", Duration::from_secs(20), "CrashLoop after restarts", |seen| {
-        seen.len() == 1 && seen[0].1 == "CrashLoop" && seen[0].2 >= 2
-    });
+    let seen = wait_for(
+        &api,
+        "quitter",
+        Duration::from_secs(20),
+        "CrashLoop after restarts",
+        |seen| seen.len() == 1 && seen[0].1 == "CrashLoop" && seen[0].2 >= 2,
+    );
     // Backoff doubles (1 s, 2 s, 4 s ...): six seconds allow only a handful of restarts.
     std::thread::sleep(Duration::from_secs(6));
     let later = instances(&api, "quitter");
-    assert!(later[0].2 <= seen[0].2 + 3, "restarted too often: {seen:?} then {later:?}");
+    assert!(
+        later[0].2 <= seen[0].2 + 3,
+        "restarted too often: {seen:?} then {later:?}"
+    );
     let doc = api.get(&format!("/api/v1/instances/{}", later[0].0)).body;
-    assert!(doc["lastError"].as_str().unwrap_or_default().contains("code 1"), "{doc}");
+    assert!(
+        doc["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("code 1"),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -124,7 +188,13 @@ fn a_server_that_never_initializes_is_unhealthy() {
         seen.len() == 1 && seen[0].1 == "Unhealthy"
     });
     let doc = api.get(&format!("/api/v1/instances/{}", seen[0].0)).body;
-    assert!(doc["lastError"].as_str().unwrap_or_default().contains("initialize"), "{doc}");
+    assert!(
+        doc["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("initialize"),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -143,7 +213,10 @@ fn logs_show_what_instances_write_to_stderr() {
         let reply = api.get("/api/v1/servers/chatty/logs?tail=2");
         let text = reply.body.as_str().unwrap_or_default().to_owned();
         if text.contains("line-3") {
-            assert!(!text.contains("line-1"), "tail=2 keeps the last two: {text}");
+            assert!(
+                !text.contains("line-1"),
+                "tail=2 keeps the last two: {text}"
+            );
             assert!(text.contains("line-2"), "{text}");
             break;
         }
@@ -151,5 +224,8 @@ fn logs_show_what_instances_write_to_stderr() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(api.get("/api/v1/servers/ghost/logs").status, 404);
-    assert_eq!(api.get("/api/v1/servers/chatty/logs?tail=1000000").status, 400);
+    assert_eq!(
+        api.get("/api/v1/servers/chatty/logs?tail=1000000").status,
+        400
+    );
 }

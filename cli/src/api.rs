@@ -67,6 +67,50 @@ struct ListAnswer {
     items: Vec<Value>,
 }
 
+/// One of a server's events, as `GET /api/v1/servers/{name}/events` lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct Event {
+    /// RFC 3339.
+    pub time: String,
+    /// `Normal` or `Warning`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub reason: String,
+    pub instance: Option<String>,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct EventsAnswer {
+    items: Vec<Event>,
+}
+
+/// What `logs` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogRequest<'a> {
+    /// How many of the last lines to send first.
+    pub tail: u32,
+    /// Keep the answer open and stream new lines.
+    pub follow: bool,
+    /// One instance only.
+    pub instance: Option<&'a str>,
+}
+
+impl LogRequest<'_> {
+    /// `tail=N[&follow=true][&instance=ID]`
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = vec![("tail", self.tail.to_string())];
+        if self.follow {
+            query.push(("follow", "true".to_owned()));
+        }
+        if let Some(instance) = self.instance {
+            query.push(("instance", instance.to_owned()));
+        }
+        query
+    }
+}
+
 /// mcpd's REST API.
 #[derive(Debug)]
 pub struct Api {
@@ -101,6 +145,48 @@ impl Api {
         serde_json::from_value::<ListAnswer>(answer)
             .map(|a| a.items)
             .map_err(|e| self.unexpected("list", &e))
+    }
+
+    /// The instances the runtime runs, of every server or of one.
+    pub fn instances(&self, server: Option<&str>) -> Result<Vec<Value>, ClientError> {
+        let query: Vec<(&str, String)> = server
+            .map(|s| ("server", s.to_owned()))
+            .into_iter()
+            .collect();
+        let answer = self.v1(Method::GET, &[Kind::Instance.plural()], &query, Body::Empty)?;
+        serde_json::from_value::<ListAnswer>(answer)
+            .map(|a| a.items)
+            .map_err(|e| self.unexpected("instance list", &e))
+    }
+
+    /// A server's recent events, oldest first.
+    pub fn events(&self, server: &str) -> Result<Vec<Event>, ClientError> {
+        let answer = self.v1(
+            Method::GET,
+            &[Kind::Server.plural(), server, "events"],
+            &[],
+            Body::Empty,
+        )?;
+        serde_json::from_value::<EventsAnswer>(answer)
+            .map(|a| a.items)
+            .map_err(|e| self.unexpected("events", &e))
+    }
+
+    /// The output of a server's instances, handed to `sink` piece by piece as it arrives.
+    /// A followed stream has no time limit; it ends when mcpd closes it.
+    pub fn logs<E: From<ClientError>>(
+        &self,
+        server: &str,
+        request: LogRequest,
+        sink: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let timeout = (!request.follow).then_some(crate::client::TIMEOUT);
+        self.client.stream(
+            &["api", "v1", Kind::Server.plural(), server, "logs"],
+            &request.query(),
+            timeout,
+            sink,
+        )
     }
 
     pub fn get(&self, kind: Kind, name: &str, scope: Scope) -> Result<Value, ClientError> {
@@ -215,6 +301,42 @@ impl Api {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_requests_always_say_how_many_lines() {
+        let plain = LogRequest {
+            tail: 100,
+            follow: false,
+            instance: None,
+        };
+        assert_eq!(plain.query(), [("tail", "100".to_owned())]);
+        let all = LogRequest {
+            tail: 5,
+            follow: true,
+            instance: Some("clock-x1"),
+        };
+        assert_eq!(
+            all.query(),
+            [
+                ("tail", "5".to_owned()),
+                ("follow", "true".to_owned()),
+                ("instance", "clock-x1".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn events_read_the_api_shape() {
+        let answer: EventsAnswer = serde_json::from_value(serde_json::json!({"items": [
+            {"time": "2026-11-25T15:00:00Z", "type": "Warning", "reason": "Unhealthy",
+             "instance": "clock-x1", "message": "no answer"},
+            {"time": "2026-11-25T15:00:01Z", "type": "Normal", "reason": "Scaled", "message": "1 -> 2"}
+        ]}))
+        .expect("events");
+        assert_eq!(answer.items[0].kind, "Warning");
+        assert_eq!(answer.items[0].instance.as_deref(), Some("clock-x1"));
+        assert_eq!(answer.items[1].instance, None);
+    }
 
     #[test]
     fn the_project_goes_to_lists_and_scoped_kinds_only() {

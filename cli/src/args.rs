@@ -74,6 +74,8 @@ pub enum Command {
     /// Approve a request
     #[command(subcommand)]
     Approve(ApproveCommand),
+    /// Print the output of a server's instances (stderr for STDIO servers)
+    Logs(LogsArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
 }
@@ -114,6 +116,9 @@ pub struct GetArgs {
     /// Show secret values instead of ********
     #[arg(long)]
     pub reveal: bool,
+    /// Only the instances of this server (get instances)
+    #[arg(long, value_name = "SERVER")]
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -318,6 +323,21 @@ pub enum ApproveCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The server whose instances' output to show
+    pub server: String,
+    /// Keep printing new lines as they come, until interrupted
+    #[arg(short, long)]
+    pub follow: bool,
+    /// How many of the last lines to show first
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub tail: u32,
+    /// Only this instance (see 'mcpctl get instances --server SERVER')
+    #[arg(long, value_name = "ID")]
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
@@ -396,6 +416,47 @@ mod tests {
         assert!(Cli::try_parse_from(["mcpctl", "delete", "server", "a", "b"]).is_ok());
         assert!(Cli::try_parse_from(["mcpctl", "delete", "-f", "x.yaml"]).is_ok());
         assert!(Cli::try_parse_from(["mcpctl", "delete"]).is_err());
+    }
+
+    #[test]
+    fn logs_take_a_server_and_default_to_the_last_100_lines() {
+        let cli = Cli::try_parse_from(["mcpctl", "logs", "clock"]).expect("parses");
+        let Command::Logs(logs) = cli.command else {
+            panic!("not logs")
+        };
+        assert_eq!(
+            (logs.server.as_str(), logs.follow, logs.tail, logs.instance),
+            ("clock", false, 100, None)
+        );
+        let cli = Cli::try_parse_from([
+            "mcpctl",
+            "logs",
+            "-f",
+            "clock",
+            "--tail",
+            "5",
+            "--instance",
+            "clock-x1",
+        ])
+        .expect("parses");
+        let Command::Logs(logs) = cli.command else {
+            panic!("not logs")
+        };
+        assert!(logs.follow);
+        assert_eq!(logs.tail, 5);
+        assert_eq!(logs.instance.as_deref(), Some("clock-x1"));
+        assert!(Cli::try_parse_from(["mcpctl", "logs"]).is_err());
+        assert!(Cli::try_parse_from(["mcpctl", "logs", "a", "--tail", "-1"]).is_err());
+    }
+
+    #[test]
+    fn get_narrows_instances_to_a_server() {
+        let cli = Cli::try_parse_from(["mcpctl", "get", "instances", "--server", "clock"])
+            .expect("parses");
+        let Command::Get(get) = cli.command else {
+            panic!("not get")
+        };
+        assert_eq!(get.server.as_deref(), Some("clock"));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use reqwest::{Method, StatusCode, Url, header};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// How long one request may take, connection included.
+/// How long one request may take, connection included. A followed log stream has no total
+/// limit: only its connection must be made within this time.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,9 @@ pub enum ClientError {
         status: u16,
         detail: String,
     },
+    /// A streamed answer (logs) that stopped half-way: mcpd went away or the network broke.
+    #[error("the answer from mcpd at {url} broke off ({reason})")]
+    BrokenStream { url: String, reason: String },
     #[error("cannot start the HTTP client: {0}")]
     Setup(String),
 }
@@ -93,8 +97,10 @@ impl Client {
                 reason: "not an http:// address".to_owned(),
             });
         }
+        // No total timeout on the client: `send` sets one per request, `stream` only when
+        // asked to (a followed log stream stays open as long as the user wants).
         let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
+            .connect_timeout(TIMEOUT)
             .user_agent(concat!("mcpctl/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Setup(e.to_string()))?;
@@ -139,6 +145,7 @@ impl Client {
         let mut request = self
             .http
             .request(method, url)
+            .timeout(TIMEOUT)
             .header(header::ACCEPT, "application/json");
         request = match body {
             Body::Empty => request,
@@ -159,6 +166,45 @@ impl Client {
         self.read_answer(status, &text)
     }
 
+    /// GETs a text answer and hands each piece of its body to `sink` as it arrives. With a
+    /// `timeout` the whole exchange must finish within it; without one the answer may stream
+    /// for as long as mcpd keeps it open (only the connection must be made within
+    /// [`TIMEOUT`]). A failure status is read as mcpd's error, like [`Client::send`] does.
+    pub fn stream<E>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+        timeout: Option<Duration>,
+        mut sink: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        E: From<ClientError>,
+    {
+        let url = self.url(segments, query);
+        let mut request = self
+            .http
+            .get(url)
+            .header(header::ACCEPT, "text/plain, application/json");
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        self.runtime.block_on(async {
+            let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
+            let status = response.status();
+            if !status.is_success() {
+                let text = response
+                    .text()
+                    .await
+                    .map_err(|e| self.transport_error(&e))?;
+                return Err(self.error_answer(status, &text).into());
+            }
+            while let Some(chunk) = response.chunk().await.map_err(|e| self.broken_stream(&e))? {
+                sink(&chunk)?;
+            }
+            Ok(())
+        })
+    }
+
     fn read_answer(&self, status: StatusCode, text: &str) -> Result<Value, ClientError> {
         if status.is_success() {
             if text.trim().is_empty() {
@@ -166,9 +212,27 @@ impl Client {
             }
             return serde_json::from_str(text).map_err(|e| self.bad_response(status, &e));
         }
+        Err(self.error_answer(status, text))
+    }
+
+    /// The error a failure status stands for: mcpd's own, or what else came back.
+    fn error_answer(&self, status: StatusCode, text: &str) -> ClientError {
         match serde_json::from_str::<ErrorBody>(text) {
-            Ok(body) => Err(ClientError::Api(body.error)),
-            Err(_) => Err(self.bad_response(status, &first_line(text))),
+            Ok(body) => ClientError::Api(body.error),
+            Err(_) => self.bad_response(status, &first_line(text)),
+        }
+    }
+
+    /// A body that failed after its head arrived.
+    fn broken_stream(&self, error: &reqwest::Error) -> ClientError {
+        if error.is_timeout() {
+            return ClientError::Timeout {
+                url: self.base_text.clone(),
+            };
+        }
+        ClientError::BrokenStream {
+            url: self.base_text.clone(),
+            reason: root_cause(error),
         }
     }
 
@@ -253,6 +317,73 @@ mod tests {
             err.to_string(),
             "unexpected answer from http://127.0.0.1:3000 (HTTP 502): <html>"
         );
+    }
+
+    /// Serves one HTTP request on a local port: `head` (status line and headers), then each
+    /// of `pieces` as a chunk, `pause` apart. Returns the base URL.
+    fn serve_once(head: &'static str, pieces: &'static [&'static str], pause: Duration) -> String {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            let (socket, _) = listener.accept().expect("accept");
+            let mut reader = BufReader::new(socket.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut socket = socket;
+            let _ = socket.write_all(head.as_bytes());
+            for piece in pieces {
+                std::thread::sleep(pause);
+                let _ = write!(socket, "{:x}\r\n{piece}\r\n", piece.len());
+                let _ = socket.flush();
+            }
+            let _ = socket.write_all(b"0\r\n\r\n");
+        });
+        format!("http://127.0.0.1:{port}")
+    }
+
+    const CHUNKED: &str =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+
+    fn collect(client: &Client, timeout: Option<Duration>) -> Result<Vec<String>, ClientError> {
+        let mut pieces = Vec::new();
+        client.stream(&["logs"], &[], timeout, |chunk| {
+            pieces.push(String::from_utf8_lossy(chunk).into_owned());
+            Ok::<(), ClientError>(())
+        })?;
+        Ok(pieces)
+    }
+
+    #[test]
+    fn streams_arrive_piece_by_piece_and_have_no_total_limit_unless_asked() {
+        let pause = Duration::from_millis(300);
+        let url = serve_once(CHUNKED, &["one\n", "two\n", "three\n"], pause);
+        let client = Client::new(&url).expect("client");
+        let pieces = collect(&client, None).expect("streamed");
+        assert_eq!(pieces.concat(), "one\ntwo\nthree\n");
+        assert!(pieces.len() >= 2, "not streamed: {pieces:?}");
+
+        let url = serve_once(CHUNKED, &["one\n", "two\n", "three\n"], pause);
+        let client = Client::new(&url).expect("client");
+        let err = collect(&client, Some(Duration::from_millis(500))).expect_err("limited");
+        assert!(matches!(err, ClientError::Timeout { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn streamed_requests_report_mcpd_errors() {
+        let url = serve_once(
+            "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+            &[
+                r#"{"error": {"status": 404, "reason": "NotFound", "message": "server ghost not found"}}"#,
+            ],
+            Duration::ZERO,
+        );
+        let client = Client::new(&url).expect("client");
+        let err = collect(&client, None).expect_err("404");
+        assert_eq!(err.to_string(), "server ghost not found");
+        assert!(err.is_not_found());
     }
 
     #[test]

@@ -10,14 +10,14 @@ use resource_model::spec::{
 use resource_model::{Kind, Resource, Spec};
 use serde_json::Value;
 
-use crate::api::{Api, Scope};
+use crate::api::{Api, Event, Scope};
 use crate::args::DescribeArgs;
 use crate::client::ClientError;
 use crate::error::CommandError;
 use crate::output::columns::{self, prompt_source, template_source};
 use crate::output::describe::{Description, title};
 use crate::output::table::Table;
-use crate::output::{age, print};
+use crate::output::{age, print, runtime};
 
 use super::Context;
 
@@ -47,9 +47,54 @@ pub fn describe(context: &Context, args: &DescribeArgs) -> Result<(), CommandErr
         Spec::Prompt(prompt) => describe_prompt(&mut d, prompt),
         other => describe_fields(&mut d, &other.to_value()),
     }
-    describe_meta(&mut d, &resource, age::now_ms());
+    let now_ms = age::now_ms();
+    describe_meta(&mut d, &resource, now_ms);
+    if args.kind == Kind::Server {
+        let instances = api
+            .instances(Some(&resource.name))
+            .map_err(|e| e.to_string())
+            .and_then(|items| {
+                columns::read_documents(Kind::Instance, &items).map_err(|e| e.to_string())
+            });
+        let events = api.events(&resource.name).map_err(|e| e.to_string());
+        describe_runtime(&mut d, instances, events, now_ms);
+    }
     print(&d.render())?;
     Ok(())
+}
+
+/// What runs of a server: its instances and its recent events (the latest last), or why mcpd
+/// could not say (an mcpd older than the runtime).
+fn describe_runtime(
+    d: &mut Description,
+    instances: Result<Vec<Resource>, String>,
+    events: Result<Vec<Event>, String>,
+    now_ms: i64,
+) {
+    match instances {
+        Ok(instances) => {
+            d.section("Instances", |d| {
+                if !instances.is_empty() {
+                    d.table(&runtime::instances_table(&instances, now_ms));
+                }
+            });
+        }
+        Err(why) => {
+            d.field("Instances", format!("<unavailable: {why}>"));
+        }
+    }
+    match events {
+        Ok(events) => {
+            d.section("Events", |d| {
+                if !events.is_empty() {
+                    d.table(&runtime::events_table(&events, now_ms));
+                }
+            });
+        }
+        Err(why) => {
+            d.field("Events", format!("<unavailable: {why}>"));
+        }
+    }
 }
 
 /// A server's template, or why it could not be had.
@@ -485,6 +530,54 @@ mod tests {
              Env:\n  \
                A:  1\n\
              Env From:   <none>\n"
+        );
+    }
+
+    #[test]
+    fn servers_show_their_instances_and_events_or_why_not() {
+        let now = 1_800_000_000_000;
+        let mut d = Description::new();
+        describe_runtime(&mut d, Ok(vec![]), Ok(vec![]), now);
+        assert_eq!(d.render(), "Instances:  <none>\nEvents:     <none>\n");
+
+        let instances = columns::read_documents(
+            Kind::Instance,
+            &[
+                json!({"name": "clock-x1", "server": "clock", "state": "Running",
+                     "backend": "process", "startedAt": rfc3339(now - 3000)}),
+            ],
+        )
+        .expect("instances");
+        let events = vec![Event {
+            time: rfc3339(now - 2000),
+            kind: "Normal".into(),
+            reason: "Ready".into(),
+            instance: Some("clock-x1".into()),
+            message: "initialized".into(),
+        }];
+        let mut d = Description::new();
+        describe_runtime(&mut d, Ok(instances), Ok(events), now);
+        assert_eq!(
+            d.render(),
+            "Instances:\n  \
+               NAME       STATE     RESTARTS   BACKEND   AGE   LAST ERROR\n  \
+               clock-x1   Running   0          process   3s    -\n\
+             Events:\n  \
+               AGE   TYPE     REASON   INSTANCE   MESSAGE\n  \
+               2s    Normal   Ready    clock-x1   initialized\n"
+        );
+
+        let mut d = Description::new();
+        describe_runtime(
+            &mut d,
+            Err("unexpected answer (HTTP 404): empty body".into()),
+            Err("no events".into()),
+            now,
+        );
+        assert_eq!(
+            d.render(),
+            "Instances:  <unavailable: unexpected answer (HTTP 404): empty body>\n\
+             Events:     <unavailable: no events>\n"
         );
     }
 

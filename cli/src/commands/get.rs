@@ -10,11 +10,16 @@ use crate::api::{Api, Scope};
 use crate::args::{GetArgs, OutputFormat, Target};
 use crate::error::CommandError;
 use crate::output::columns::{self, RowContext};
-use crate::output::{age, document_label, grouped, notice, print, to_json, to_yaml};
+use crate::output::{age, document_label, document_name, grouped, notice, print, to_json, to_yaml};
 
 use super::Context;
 
 pub fn get(context: &Context, args: &GetArgs) -> Result<(), CommandError> {
+    if args.server.is_some() && args.target != Target::Kind(Kind::Instance) {
+        return Err(CommandError::Usage(
+            "--server only narrows instances: 'mcpctl get instances --server SERVER'".to_owned(),
+        ));
+    }
     let api = context.api()?;
     let scope = context.scope().revealing(args.reveal);
     match args.target {
@@ -24,16 +29,27 @@ pub fn get(context: &Context, args: &GetArgs) -> Result<(), CommandError> {
 }
 
 fn get_kind(api: &Api, kind: Kind, scope: Scope, args: &GetArgs) -> Result<(), CommandError> {
-    let (items, errors) = if args.names.is_empty() {
-        (api.list(kind, scope)?, Vec::new())
-    } else {
-        fetch_each(api, kind, &args.names, scope)
+    let server = args.server.as_deref();
+    let (items, errors) = match (args.names.is_empty(), kind) {
+        (true, Kind::Instance) => (api.instances(server)?, Vec::new()),
+        (true, _) => (api.list(kind, scope)?, Vec::new()),
+        (false, Kind::Instance) => {
+            let (items, mut errors) = fetch_each(api, kind, &args.names, scope);
+            let (items, others) = of_server(items, server);
+            errors.extend(others);
+            (items, errors)
+        }
+        (false, _) => fetch_each(api, kind, &args.names, scope),
     };
     match args.output {
         OutputFormat::Table | OutputFormat::Wide => {
             if items.is_empty() {
                 if errors.is_empty() {
-                    notice(&nothing_found(kind.plural(), scope.project));
+                    let found = match server {
+                        Some(server) => format!("No instances found for server {server}."),
+                        None => nothing_found(kind.plural(), scope.project),
+                    };
+                    notice(&found);
                 }
             } else {
                 let resources = columns::read_documents(kind, &items)?;
@@ -78,6 +94,31 @@ fn fetch_each(
             Err(err) => errors.push(err.into()),
         }
     }
+    (items, errors)
+}
+
+/// The named instances that belong to `server` (all of them without one), and an error for
+/// each that does not.
+fn of_server(items: Vec<Value>, server: Option<&str>) -> (Vec<Value>, Vec<CommandError>) {
+    let Some(server) = server else {
+        return (items, Vec::new());
+    };
+    let mut errors = Vec::new();
+    let items = items
+        .into_iter()
+        .filter(|item| {
+            let theirs = item.get("server").and_then(Value::as_str);
+            if theirs == Some(server) {
+                return true;
+            }
+            let name = document_name(Kind::Instance, item).unwrap_or("<unnamed>");
+            errors.push(CommandError::Usage(format!(
+                "instance {name} belongs to server {}, not {server}",
+                theirs.unwrap_or("<none>")
+            )));
+            false
+        })
+        .collect();
     (items, errors)
 }
 
@@ -206,6 +247,22 @@ mod tests {
         assert_eq!(
             nothing_found("prompts", Some("mon")),
             "No prompts found in project mon."
+        );
+    }
+
+    #[test]
+    fn named_instances_must_belong_to_the_server_given() {
+        let items = vec![
+            serde_json::json!({"name": "a-1", "server": "a"}),
+            serde_json::json!({"name": "b-1", "server": "b"}),
+        ];
+        let (kept, errors) = of_server(items.clone(), None);
+        assert_eq!((kept.len(), errors.len()), (2, 0));
+        let (kept, errors) = of_server(items, Some("a"));
+        assert_eq!(kept, [serde_json::json!({"name": "a-1", "server": "a"})]);
+        assert_eq!(
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["instance b-1 belongs to server b, not a"]
         );
     }
 

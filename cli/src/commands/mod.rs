@@ -11,6 +11,7 @@ mod edit;
 mod files;
 mod get;
 mod login;
+mod logs;
 mod patch;
 mod status;
 
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
         Command::AttachServer(args) => attach::attach(&context, &args),
         Command::DetachServer(args) => attach::detach(&context, &args),
         Command::Approve(command) => approve::approve(&context, command),
+        Command::Logs(args) => logs::logs(&context, &args),
         Command::Completion(args) => completion::completion(&args),
     }
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::OutputError;
 use super::age::format_age;
+use super::runtime;
 use super::table::{Table, truncate};
 
 /// Descriptions are cut to this in the narrow table (`-o wide` shows them whole).
@@ -123,8 +124,8 @@ fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
         Kind::RbacBinding => (vec!["NAME", "ROLE", "SUBJECTS", "PROJECTS"], &["AGE"]),
         Kind::ServerAttachment => (vec!["PROJECT", "SERVER"], &[]),
         Kind::Instance => (
-            vec!["NAME", "SERVER", "STATE", "RESTARTS", "AGE"],
-            &["BACKEND", "CONTAINER", "LAST-ERROR"],
+            vec!["NAME", "SERVER", "STATE", "RESTARTS", "BACKEND", "AGE"],
+            &["CONTAINER/PID", "LAST ERROR"],
         ),
     };
     if wide {
@@ -341,12 +342,12 @@ fn instance_row(resource: &Resource, instance: &InstanceSpec, context: &RowConte
             instance.server.clone(),
             instance.state.clone(),
             instance.restarts.to_string(),
-            context.age(resource),
+            or_dash(instance.backend.clone()),
+            runtime::instance_age(resource, instance, context.now_ms),
         ],
         vec![
-            or_dash(instance.backend.clone()),
             or_dash(instance.container_id.clone()),
-            or_dash(instance.last_error.clone()),
+            runtime::last_error_cell(instance),
         ],
     )
 }
@@ -489,8 +490,8 @@ mod tests {
             ),
             (
                 Kind::Instance,
-                json!({"name": "a-0", "server": "a", "state": "Running", "restarts": 1}),
-                vec!["a-0", "a", "Running", "1", "<unknown>"],
+                json!({"name": "a-0", "server": "a", "state": "Pending", "restarts": 1}),
+                vec!["a-0", "a", "Pending", "1", "-", "-"],
             ),
         ];
         for (kind, doc, expected) in cases {
@@ -501,6 +502,38 @@ mod tests {
                 "{kind}"
             );
         }
+    }
+
+    #[test]
+    fn instances_show_their_age_since_they_started_and_a_short_last_error() {
+        let error = format!("initialize failed: {}", "x".repeat(80));
+        let docs = [
+            json!({"kind": "instance", "name": "clock-x1", "server": "clock",
+            "state": "CrashLoop", "restarts": 3, "backend": "process", "containerId": "4242",
+            "lastError": error, "startedAt": created_minutes_ago(5),
+            "createdAt": created_minutes_ago(60)}),
+        ];
+        let resources = read_documents(Kind::Instance, &docs).expect("readable");
+        let narrow = table(Kind::Instance, &resources, &context());
+        assert_eq!(
+            narrow.header,
+            ["NAME", "SERVER", "STATE", "RESTARTS", "BACKEND", "AGE"]
+        );
+        assert_eq!(
+            narrow.rows,
+            [["clock-x1", "clock", "CrashLoop", "3", "process", "5m"]]
+        );
+        let wide = RowContext {
+            wide: true,
+            ..context()
+        };
+        let wide = table(Kind::Instance, &resources, &wide);
+        assert_eq!(wide.header[6..], ["CONTAINER/PID", "LAST ERROR"]);
+        assert_eq!(wide.rows[0][6], "4242");
+        let cell = &wide.rows[0][7];
+        assert_eq!(cell.chars().count(), 60, "{cell}");
+        assert!(cell.starts_with("initialize failed: xxx") && cell.ends_with("..."));
+        assert!(wide.render().contains("CONTAINER/PID   LAST ERROR"));
     }
 
     #[test]

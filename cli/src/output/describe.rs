@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use super::table::Table;
+
 const INDENT: usize = 2;
 const NONE: &str = "<none>";
 
@@ -95,6 +97,14 @@ impl Description {
             indent: self.indent,
             text: text.to_owned(),
         });
+        self
+    }
+
+    /// A table, one line of text per row, at the current indentation.
+    pub fn table(&mut self, table: &Table) -> &mut Self {
+        for line in table.render().lines() {
+            self.text(line);
+        }
         self
     }
 

@@ -4,6 +4,7 @@
 pub mod age;
 pub mod columns;
 pub mod describe;
+pub mod runtime;
 pub mod table;
 
 use std::io::Write;

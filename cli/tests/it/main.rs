@@ -5,5 +5,6 @@
 mod apply;
 mod edit;
 mod resources;
+mod runtime;
 mod session;
 mod support;

@@ -197,6 +197,9 @@ impl Hub {
     /// The client session (and its request id) that should answer a server→client request:
     /// the one whose forwarded request carried it if the transport tells (streamable HTTP
     /// upstreams), otherwise the most recent request in flight on this link.
+    ///
+    /// Deliberately not "the most recent whose client supports the method": a request born
+    /// of one client's call must not be shown to another client.
     pub(crate) async fn relay_target(
         &self,
         origin: Option<&RequestId>,

@@ -1,4 +1,74 @@
-//! mcp-proxy (docs to be written)
+//! mcpd's MCP forwarding core.
+//!
+//! ```text
+//! client session --streamable HTTP--> ProxySession --UpstreamLink (rmcp client)--> instance
+//!   /api/v1/mcp/{server}               (ServerHandler)   STDIO pipes or streamable HTTP
+//! ```
+//!
+//! mcpd exposes one MCP endpoint per server ([`router`] / [`mcp_service`], route
+//! [`MCP_ROUTE`]) and forwards everything a client sends to a healthy instance of that
+//! server; clients never reach an instance directly. Instances are reached through
+//! [`UpstreamLink`]s that a [`LinkProvider`] (mcpd's runtime) hands out.
+//!
+//! # Pieces
+//!
+//! - [`UpstreamTransport`]: STDIO pipes (a local process or an attached container) or a
+//!   streamable-HTTP URL. Legacy HTTP+SSE upstreams are not offered: rmcp 3 has no client
+//!   for them.
+//! - [`UpstreamLink`]: one initialized rmcp client session to one instance
+//!   ([`UpstreamLink::connect`] with a timeout, [`UpstreamLink::ping`],
+//!   [`UpstreamLink::is_closed`], [`UpstreamLink::server_info`]). Its upstream side is a
+//!   `Service<RoleClient>` that handles whatever the instance sends at the enum level
+//!   (`ServerRequest`, `ServerNotification`), and a hub of the client sessions using it.
+//! - [`LinkProvider`]: `link(server, SessionMode)` and `report_broken(server, link)`;
+//!   [`SessionMode::Shared`] returns the instance's one link, [`SessionMode::Dedicated`]
+//!   a new link per client session, closed when the session ends.
+//! - [`ProxySession`]: one client session of one server. rmcp's `StreamableHttpService`
+//!   only hosts `ServerHandler`s, so that is what it implements; each handler method
+//!   rebuilds the `ClientRequest` and calls one generic forwarding function, and methods
+//!   rmcp does not know arrive as `CustomRequest` and are forwarded the same way.
+//!
+//! # How forwarding works
+//!
+//! - **Requests.** A client request is re-sent on the session's link with rmcp's peer,
+//!   which gives it an upstream request id and progress token of its own, unique on the
+//!   link; the answer comes back to the awaiting call, so many sessions can share one
+//!   link (that is the request-id rewriting). Request `_meta` is passed on.
+//! - **Initialize** is answered by the proxy: the upstream's capabilities, server info and
+//!   instructions, and the client's protocol version when it is one the proxy speaks
+//!   (2024-11-05 up to [`NEWEST_PROTOCOL_VERSION`], 2025-11-25), else the newest.
+//!   2026-07-28 (no `initialize`) is not offered.
+//! - **Progress.** When a forwarded request carries the client's progress token, the link
+//!   maps the token rmcp gave it upstream to (session, client's token); the instance's
+//!   progress notifications go to that session alone, under the client's token. Two
+//!   sessions using the same token do not collide.
+//! - **Other notifications** from the instance (logging, list_changed, resource updated,
+//!   task status, custom) go to every session on the link.
+//! - **Server→client requests** (sampling, elicitation, roots): relayed to the session
+//!   whose request the instance is serving: known exactly on a streamable-HTTP upstream
+//!   (the SSE stream it arrived on), otherwise the most recent request in flight on the
+//!   link; with none in flight, the instance gets an error, as it does when that client
+//!   did not declare the capability. The relayed request rides the SSE stream of the
+//!   client's request. The client's answer goes back upstream; progress the client reports
+//!   on it goes back under the upstream's token; the instance cancelling it cancels it at
+//!   the client. Servers that use these while several clients call them at once should run
+//!   [`SessionMode::Dedicated`]: over STDIO nothing tells whose call caused the request.
+//! - **Cancellation.** A client's `notifications/cancelled` cancels its request's context
+//!   (rmcp); the forwarding call then sends `notifications/cancelled` upstream with the
+//!   upstream request id. A session that ends cancels its requests the same way.
+//! - **Dead upstreams.** A request that fails because the link closed, its transport
+//!   failed, or the instance said "session not found" fails with `-32603` "upstream
+//!   instance of server X went away; retry"; the link is closed and reported broken, and
+//!   the session's next request gets a new link from the provider. A link found closed
+//!   before a request is replaced without an error.
+//!
+//! # Limits
+//!
+//! Request bodies over [`ProxyConfig::max_request_body_bytes`] (8 MiB) get 413. Sessions
+//! idle for [`ProxyConfig::session_idle_timeout`] are closed. Notifications are handled in
+//! tasks that rmcp spawns one per message, so their order is not guaranteed. State a
+//! client sets on a shared link (logging level, subscriptions) applies to every session on
+//! it and is lost when the link is replaced.
 
 mod error;
 mod http;
@@ -12,3 +82,33 @@ pub use http::{MCP_ROUTE, McpService, ProxyConfig, mcp_service, router};
 pub use link::{UpstreamLink, UpstreamTransport};
 pub use provider::{LinkProvider, SessionMode};
 pub use session::{NEWEST_PROTOCOL_VERSION, ProxySession, server_from_path};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names_come_from_the_last_path_segment() {
+        assert_eq!(
+            server_from_path("/api/v1/mcp/time").ok().as_deref(),
+            Some("time")
+        );
+        assert_eq!(
+            server_from_path("/api/v1/mcp/my-server/").ok().as_deref(),
+            Some("my-server")
+        );
+        assert!(server_from_path("/api/v1/mcp/Bad_Name").is_err());
+        assert!(server_from_path("/").is_err());
+        assert!(server_from_path("/api/v1/mcp/-x").is_err());
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn the_link_advertises_what_it_relays() {
+        let config = link::client_config();
+        assert!(config.capabilities.sampling.is_some());
+        assert!(config.capabilities.roots.is_some());
+        let elicitation = config.capabilities.elicitation.unwrap_or_default();
+        assert!(elicitation.form.is_some() && elicitation.url.is_some());
+    }
+}

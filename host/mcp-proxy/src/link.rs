@@ -221,7 +221,7 @@ impl UpstreamLink {
 }
 
 /// The capabilities and identity the link presents to the instance.
-fn client_config() -> ClientConfig {
+pub(crate) fn client_config() -> ClientConfig {
     // Built from JSON: the typed builder marks roots and sampling deprecated (SEP-2577), but
     // 2025-11-25 servers still use them and the proxy relays them.
     let capabilities: ClientCapabilities = serde_json::from_value(serde_json::json!({
@@ -266,7 +266,8 @@ impl LinkHandler {
             Some(InboundStreamOrigin::OutboundRequest(id)) => Some(id.clone()),
             _ => None,
         };
-        let Some((session, downstream_id)) = self.hub.relay_target(origin.as_ref()).await else {
+        let target = self.hub.relay_target(origin.as_ref()).await;
+        let Some((session, downstream_id)) = target else {
             return Err(ErrorData::new(
                 ErrorCode::INVALID_REQUEST,
                 format!("{method}: no client session has a request in flight to answer it"),
@@ -342,7 +343,10 @@ fn check_client_capability(
     method: &str,
 ) -> Result<(), ErrorData> {
     let Some(info) = peer.peer_info() else {
-        return Ok(());
+        return Err(ErrorData::internal_error(
+            format!("{method}: the client session is not initialized"),
+            None,
+        ));
     };
     let capabilities = &info.capabilities;
     let supported = match request {

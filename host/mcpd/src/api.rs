@@ -26,13 +26,18 @@ pub const MAX_APPLY_DOCUMENTS: usize = 10_000;
 pub struct AppState {
     pub store: Arc<Store>,
     pub runtime: Arc<Runtime<ProxyLink>>,
+    /// Settings of the MCP endpoints; its cancellation token ends every MCP session.
+    pub mcp: mcp_proxy::ProxyConfig,
 }
 
 pub(crate) type Shared = State<Arc<AppState>>;
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
+    let links = Arc::new(crate::link::RuntimeLinks(Arc::clone(&state.runtime)));
+    let mcp = mcp_proxy::mcp_service(links, &state.mcp);
     Router::new()
+        .route_service(mcp_proxy::MCP_ROUTE, mcp)
         .route("/healthz", get(health))
         .route("/api/v1/status", get(status))
         .route("/api/v1/apply", post(apply))
@@ -162,6 +167,9 @@ async fn list(
     let p = params(query)?;
     let kind = kind(&segment)?;
     let resources = if kind == Kind::Instance {
+        if let Some(server) = &p.server {
+            state.store.get(Kind::Server, None, server).await?;
+        }
         state.runtime.instances(p.server.as_deref())
     } else {
         state.store.list(kind, p.project.as_deref()).await?

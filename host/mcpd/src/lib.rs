@@ -67,22 +67,65 @@ pub async fn prepare(config: &Config) -> Result<(TcpListener, Arc<api::AppState>
                 addr: config.listen.clone(),
                 source,
             })?;
-    Ok((listener, Arc::new(api::AppState { store, runtime })))
+    let local = listener
+        .local_addr()
+        .map(|a| a.ip().is_loopback())
+        .unwrap_or(true);
+    let mcp = mcp_proxy::ProxyConfig::default()
+        .with_max_request_body_bytes(config.max_body_bytes)
+        // Loopback-only by default (DNS-rebinding protection); a daemon listening on a
+        // network address is reached by other host names, so it checks none.
+        .with_allowed_hosts(if local {
+            mcp_proxy::ProxyConfig::default().allowed_hosts
+        } else {
+            None
+        });
+    Ok((
+        listener,
+        Arc::new(api::AppState {
+            store,
+            runtime,
+            mcp,
+        }),
+    ))
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// How long open requests (a followed log, a long tool call) may take to finish after a
+/// shutdown signal before mcpd stops anyway.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves the API on `listener` until `shutdown` completes, then stops the local server
+/// processes (containers keep running and are adopted by the next mcpd).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<api::AppState>,
     max_body_bytes: usize,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let runtime = Arc::clone(&state.runtime);
+    let mcp_sessions = state.mcp.cancellation_token.clone();
     let app = api::router(state, max_body_bytes);
-    axum::serve(
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = Arc::clone(&stopping);
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(ServeError::Serve)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        mcp_sessions.cancel();
+        signalled.notify_one();
+    });
+    let result = tokio::select! {
+        result = server => result.map_err(ServeError::Serve),
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("requests still open {}s after the shutdown signal; stopping anyway", SHUTDOWN_GRACE.as_secs());
+            Ok(())
+        }
+    };
+    runtime.shutdown().await;
+    result
 }

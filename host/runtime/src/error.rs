@@ -15,8 +15,8 @@ pub enum RuntimeError {
     Engine(String),
     #[error("cannot start {command}: {message}")]
     Spawn { command: String, message: String },
-    #[error("instance {0} not found")]
-    UnknownInstance(String),
+    #[error("{0}")]
+    NoInstances(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }

@@ -585,9 +585,11 @@ impl<L: Link> Runtime<L> {
         let Some((spec, hash, logs, restarted)) = self.state().instances.get_mut(id).map(|i| {
             let restarted = i.started_at_ms.is_some();
             if restarted {
+                // Keep showing why it is being restarted (CrashLoop, Unhealthy) meanwhile.
                 i.restarts += 1;
+            } else {
+                i.phase = Phase::Pending;
             }
-            i.phase = Phase::Pending;
             (
                 i.spec.clone(),
                 i.hash.clone(),
@@ -873,9 +875,11 @@ impl<L: Link> Runtime<L> {
             .filter(|i| i.server == server && instance.is_none_or(|id| i.id == id))
             .collect();
         if chosen.is_empty() {
-            return Err(RuntimeError::UnknownInstance(match instance {
-                Some(id) => format!("{id} of server {server}"),
-                None => format!("of server {server} (it has none running)"),
+            return Err(RuntimeError::NoInstances(match instance {
+                Some(id) => format!("server {server} has no instance {id}"),
+                None => format!(
+                    "server {server} has no instances (replicas is 0, or it is not started yet)"
+                ),
             }));
         }
         let many = chosen.len() > 1;

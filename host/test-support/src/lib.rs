@@ -218,10 +218,29 @@ fn spawn(home: &Path, database_url: &str, listen: &str) -> (Child, String) {
     }
 }
 
-impl Drop for Mcpd {
-    fn drop(&mut self) {
+impl Mcpd {
+    /// Asks mcpd to stop (SIGTERM) and waits for it; kills it if it takes over 10 s.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Mcpd {
+    /// A graceful stop, so that mcpd stops the server processes it started.
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -56,7 +56,11 @@ async fn progress_reaches_only_the_session_that_asked() {
                 recorder
                     .wait_for(Duration::from_secs(5), |r| r.progress.lock().unwrap().len()
                         >= steps)
-                    .await
+                    .await,
+                "{}: {:?}, other: {:?}",
+                recorder.name,
+                recorder.progress.lock().unwrap(),
+                [&a, &b].map(|r| r.progress.lock().unwrap().len())
             );
             // Give a stray notification from the other session time to show up.
             tokio::time::sleep(Duration::from_millis(300)).await;

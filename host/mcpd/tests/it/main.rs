@@ -6,4 +6,5 @@ mod client;
 mod containers;
 mod http_api;
 mod router;
+mod routing;
 mod runtime;

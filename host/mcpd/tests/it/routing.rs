@@ -1,0 +1,218 @@
+//! MCP traffic through mcpd's per-server endpoint to real instances: a third-party Python
+//! server as a local process, and the project's test server in containers.
+
+use std::time::Duration;
+
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::{Value, json};
+use test_support::{Backend, Mcpd, test_server_image};
+
+use crate::client::Api;
+use crate::runtime::{venv_python, wait_for};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn connect(mcpd: &str, server: &str) -> RunningService<RoleClient, ()> {
+    let transport = StreamableHttpClientTransport::from_uri(format!("{mcpd}/api/v1/mcp/{server}"));
+    ().serve(transport).await.unwrap()
+}
+
+fn call(name: &str, arguments: Value) -> CallToolRequestParams {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments must be an object")
+    };
+    CallToolRequestParams::new(name.to_owned()).with_arguments(arguments)
+}
+
+fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn running(n: usize) -> impl Fn(&[(String, String, u64)]) -> bool {
+    move |seen| seen.len() == n && seen.iter().all(|(_, state, _)| state == "Running")
+}
+
+#[test]
+fn a_python_reference_server_answers_through_mcpd() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let server = json!({
+        "name": "clock",
+        "command": venv_python(),
+        "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"],
+    });
+    assert_eq!(api.post_json("/api/v1/servers", &server).status, 201);
+    wait_for(
+        &api,
+        "clock",
+        Duration::from_secs(30),
+        "1 running",
+        running(1),
+    );
+    runtime().block_on(async {
+        let client = connect(&mcpd.url, "clock").await;
+        let tools = client.list_tools(None).await.unwrap();
+        let names: Vec<&str> = tools.tools.iter().map(|t| t.name.as_ref()).collect();
+        assert!(names.contains(&"get_current_time"), "{names:?}");
+        let result = client
+            .call_tool(call(
+                "convert_time",
+                json!({"source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"}),
+            ))
+            .await
+            .unwrap();
+        assert!(text(&result).contains("21:00"), "{}", text(&result));
+        client.cancel().await.unwrap();
+    });
+}
+
+#[test]
+fn secrets_reach_containers_and_replicas_share_the_load() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let name = format!("echo-{}", &test_support::unique_suffix()[..8]);
+    let yaml = format!(
+        "secrets:\n  - name: {name}-creds\n    data:\n      API_TOKEN: s3cret-value\nservers:\n  - name: {name}\n    dockerImage: {}\n    replicas: 2\n    envFrom:\n      - secretRef:\n          name: {name}-creds\n",
+        test_server_image()
+    );
+    assert_eq!(api.apply(&yaml).status, 200);
+    wait_for(
+        &api,
+        &name,
+        Duration::from_secs(60),
+        "2 running",
+        running(2),
+    );
+    runtime().block_on(async {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..6 {
+            let client = connect(&mcpd.url, &name).await;
+            let token = client
+                .call_tool(call("env", json!({"name": "API_TOKEN"})))
+                .await
+                .unwrap();
+            assert_eq!(text(&token), "s3cret-value");
+            let who = client.call_tool(call("whoami", json!({}))).await.unwrap();
+            seen.insert(
+                text(&who)
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+            client.cancel().await.unwrap();
+        }
+        assert_eq!(
+            seen.len(),
+            2,
+            "sessions spread over both instances: {seen:?}"
+        );
+    });
+    assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
+}
+
+#[test]
+fn concurrent_sessions_on_one_instance_each_get_their_own_replies() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let server = json!({"name": "shared", "command": test_support::binary("mcp-test-server").display().to_string()});
+    assert_eq!(api.post_json("/api/v1/servers", &server).status, 201);
+    wait_for(
+        &api,
+        "shared",
+        Duration::from_secs(30),
+        "1 running",
+        running(1),
+    );
+    runtime().block_on(async {
+        let mut tasks = Vec::new();
+        for session in 0..32 {
+            let url = mcpd.url.clone();
+            tasks.push(tokio::spawn(async move {
+                let client = connect(&url, "shared").await;
+                for round in 0..5 {
+                    let payload = format!("session-{session}-round-{round}");
+                    let reply = client
+                        .call_tool(call("echo", json!({"text": payload})))
+                        .await
+                        .unwrap();
+                    assert_eq!(text(&reply), payload, "a reply reached the wrong session");
+                }
+                client.cancel().await.unwrap();
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_dying_instance_fails_the_call_in_flight_and_later_calls_succeed() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let server = json!({
+        "name": "fragile",
+        "command": test_support::binary("mcp-test-server").display().to_string(),
+        "healthCheck": {"intervalSeconds": 1, "timeoutSeconds": 5, "failureThreshold": 1},
+    });
+    assert_eq!(api.post_json("/api/v1/servers", &server).status, 201);
+    wait_for(
+        &api,
+        "fragile",
+        Duration::from_secs(30),
+        "1 running",
+        running(1),
+    );
+    runtime().block_on(async {
+        let client = connect(&mcpd.url, "fragile").await;
+        let slow = {
+            let peer = client.peer().clone();
+            tokio::spawn(async move { peer.call_tool(call("sleep", json!({"ms": 5000}))).await })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let killer = connect(&mcpd.url, "fragile").await;
+        let _ = killer.call_tool(call("crash", json!({}))).await;
+        let in_flight = slow.await.unwrap();
+        let message = match in_flight {
+            Ok(result) => panic!("the call survived its instance: {}", text(&result)),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            message.contains("went away") || message.contains("retry"),
+            "{message}"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match client
+                .call_tool(call("echo", json!({"text": "again"})))
+                .await
+            {
+                Ok(result) if text(&result) == "again" => break,
+                other => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "no recovery: {other:?}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    });
+    let restarts = crate::runtime::instances(&api, "fragile")[0].2;
+    assert!(restarts >= 1, "the instance was restarted");
+}

@@ -167,9 +167,6 @@ async fn list(
     let p = params(query)?;
     let kind = kind(&segment)?;
     let resources = if kind == Kind::Instance {
-        if let Some(server) = &p.server {
-            state.store.get(Kind::Server, None, server).await?;
-        }
         state.runtime.instances(p.server.as_deref())
     } else {
         state.store.list(kind, p.project.as_deref()).await?

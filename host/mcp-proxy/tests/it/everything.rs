@@ -57,10 +57,10 @@ async fn progress_reaches_only_the_session_that_asked() {
                     .wait_for(Duration::from_secs(5), |r| r.progress.lock().unwrap().len()
                         >= steps)
                     .await,
-                "{}: {:?}, other: {:?}",
+                "{}: {:?}, all: {:?}",
                 recorder.name,
-                recorder.progress.lock().unwrap(),
-                [&a, &b].map(|r| r.progress.lock().unwrap().len())
+                recorder.progress.lock().unwrap().clone(),
+                [a.progress.lock().unwrap().len(), b.progress.lock().unwrap().len()]
             );
             // Give a stray notification from the other session time to show up.
             tokio::time::sleep(Duration::from_millis(300)).await;

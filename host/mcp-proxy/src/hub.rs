@@ -2,14 +2,14 @@
 //! requests are in flight on it, and where each upstream progress token goes.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rmcp::RoleServer;
 use rmcp::model::{ProgressToken, RequestId};
 use rmcp::service::Peer;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// How long a notification or server request that names something not (yet) registered
 /// waits for a registration in progress. Covers the gap between rmcp handing a request to
@@ -93,13 +93,28 @@ struct HubState {
     next_seq: u64,
 }
 
-#[derive(Default)]
 pub(crate) struct Hub {
     state: Mutex<HubState>,
     /// Signalled whenever a registration completes.
     changed: Notify,
     /// Requests handed to rmcp whose id and progress token are not registered yet.
     pending: AtomicUsize,
+    /// Notifications read from the instance and queued for the link's forwarder...
+    queued: AtomicU64,
+    /// ...and how many of them the forwarder has dealt with.
+    forwarded: watch::Sender<u64>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            changed: Notify::new(),
+            pending: AtomicUsize::new(0),
+            queued: AtomicU64::new(0),
+            forwarded: watch::Sender::new(0),
+        }
+    }
 }
 
 impl std::fmt::Debug for Hub {
@@ -135,6 +150,24 @@ impl Hub {
 
     pub(crate) fn in_flight_count(&self) -> usize {
         lock(&self.state).in_flight.len()
+    }
+
+    /// A notification from the instance was queued for the forwarder.
+    pub(crate) fn notification_queued(&self) {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The forwarder dealt with one more queued notification.
+    pub(crate) fn notification_forwarded(&self) {
+        self.forwarded.send_modify(|count| *count += 1);
+    }
+
+    /// Waits (at most `timeout`) until every notification queued so far is forwarded: the
+    /// instance's progress and logging sent before an answer reach the client before it.
+    pub(crate) async fn flush_notifications(&self, timeout: Duration) {
+        let target = self.queued.load(Ordering::SeqCst);
+        let mut forwarded = self.forwarded.subscribe();
+        let _ = tokio::time::timeout(timeout, forwarded.wait_for(|count| *count >= target)).await;
     }
 
     /// Announces a request about to be sent: lookups that miss wait for it to register.

@@ -44,6 +44,12 @@
 //!   sessions using the same token do not collide.
 //! - **Other notifications** from the instance (logging, list_changed, resource updated,
 //!   task status, custom) go to every session on the link.
+//! - **Order.** A wrapper around the upstream transport takes the instance's notifications
+//!   (but `notifications/cancelled`, which rmcp needs) off the wire in arrival order and
+//!   hands them to one forwarder task per link, so they reach clients in the order sent
+//!   (rmcp alone would give each its own task). An answer is held until the notifications
+//!   the instance sent before it are delivered (at most 2 s), so a request's last progress
+//!   notification is not lost behind its answer.
 //! - **Server→client requests** (sampling, elicitation, roots): relayed to the session
 //!   whose request the instance is serving: known exactly on a streamable-HTTP upstream
 //!   (the SSE stream it arrived on), otherwise the most recent request in flight on the
@@ -65,10 +71,10 @@
 //! # Limits
 //!
 //! Request bodies over [`ProxyConfig::max_request_body_bytes`] (8 MiB) get 413. Sessions
-//! idle for [`ProxyConfig::session_idle_timeout`] are closed. Notifications are handled in
-//! tasks that rmcp spawns one per message, so their order is not guaranteed. State a
-//! client sets on a shared link (logging level, subscriptions) applies to every session on
-//! it and is lost when the link is replaced.
+//! idle for [`ProxyConfig::session_idle_timeout`] are closed. A client session slower than
+//! 5 s to take a notification misses it. Forwarded requests have no timeout of their own
+//! (clients cancel). State a client sets on a shared link (logging level, subscriptions)
+//! applies to every session on it and is lost when the link is replaced.
 
 mod error;
 mod http;

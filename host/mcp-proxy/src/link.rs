@@ -1,11 +1,14 @@
 //! The upstream side: one initialized rmcp client session to one instance, and the
 //! `Service<RoleClient>` that routes what the instance sends back to client sessions.
 
+use std::borrow::Cow;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
+use rmcp::model::JsonRpcMessage;
 use rmcp::model::{
     CancelledNotification, CancelledNotificationParam, ClientCapabilities, ClientConfig,
     ClientRequest, ClientResult, ErrorCode, GetExtensions, GetMeta, Implementation, PingRequest,
@@ -15,11 +18,14 @@ use rmcp::service::{
     InboundStreamOrigin, NotificationContext, OriginatingRequestId, Peer, PeerRequestOptions,
     RequestContext, RunningService, serve_client_with_ct,
 };
-use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::transport::common::client_side_sse::ExponentialBackoff;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{ErrorData, RoleClient, Service, ServiceError};
+use rmcp::transport::{StreamableHttpClientTransport, Transport};
+use rmcp::{ErrorData, RoleClient, RoleServer, Service, ServiceError};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ProxyError;
@@ -112,6 +118,9 @@ impl UpstreamLink {
     ) -> Result<UpstreamLink, ProxyError> {
         let hub = Arc::new(Hub::default());
         let handler = LinkHandler { hub: hub.clone() };
+        let (queue, notifications) = mpsc::channel(NOTIFICATION_QUEUE);
+        tokio::spawn(forward_notifications(hub.clone(), notifications));
+        let observed_hub = hub.clone();
         let ct = CancellationToken::new();
         // An owned token, not a borrow: a future holding `&CancellationToken` across an
         // await is not provably `Send` for every lifetime, and callers spawn this.
@@ -119,7 +128,12 @@ impl UpstreamLink {
         let serve = async move {
             match transport {
                 UpstreamTransport::Stdio { reader, writer } => {
-                    serve_client_with_ct(handler, (reader, writer), serve_ct).await
+                    let transport = Observed::new(
+                        AsyncRwTransport::new_client(reader, writer),
+                        observed_hub,
+                        queue,
+                    );
+                    serve_client_with_ct(handler, transport, serve_ct).await
                 }
                 UpstreamTransport::StreamableHttp { url } => {
                     // A dropped SSE stream is resumed a few times, then the requests on it
@@ -130,7 +144,11 @@ impl UpstreamLink {
                     backoff.max_delay = Some(Duration::from_secs(1));
                     let mut config = StreamableHttpClientTransportConfig::with_uri(url);
                     config.retry_config = Arc::new(backoff);
-                    let transport = StreamableHttpClientTransport::from_config(config);
+                    let transport = Observed::new(
+                        StreamableHttpClientTransport::from_config(config),
+                        observed_hub,
+                        queue,
+                    );
                     serve_client_with_ct(handler, transport, serve_ct).await
                 }
             }
@@ -313,21 +331,6 @@ impl LinkHandler {
             }
         }
     }
-
-    /// Sends a notification to every client session on this link.
-    async fn broadcast(&self, notification: ServerNotification) {
-        let sessions = self.hub.subscribers();
-        let sends = sessions.iter().filter_map(|session| {
-            let peer = session.peer.get()?;
-            let notification = notification.clone();
-            Some(async move {
-                if let Err(error) = peer.send_notification(notification).await {
-                    tracing::debug!(session = session.id, %error, "client session did not take a notification");
-                }
-            })
-        });
-        join_all(sends).await;
-    }
 }
 
 fn client_gone(method: &str, error: &ServiceError) -> ErrorData {
@@ -384,32 +387,143 @@ impl Service<RoleClient> for LinkHandler {
         mut notification: ServerNotification,
         context: NotificationContext<RoleClient>,
     ) -> Result<(), ErrorData> {
-        *notification.get_meta_mut() = context.meta;
-        match notification {
-            ServerNotification::ProgressNotification(mut progress) => {
-                let token = progress.params.progress_token.clone();
-                match self.hub.progress_route(&token).await {
-                    Some((session, downstream_token)) => {
-                        progress.params.progress_token = downstream_token;
-                        if let Some(peer) = session.peer.get() {
-                            let _ = peer
-                                .send_notification(ServerNotification::ProgressNotification(
-                                    progress,
-                                ))
-                                .await;
-                        }
-                    }
-                    None => tracing::debug!(?token, "progress for no request in flight; dropped"),
-                }
-            }
-            // rmcp has already cancelled the relayed request's context (see `relay`).
-            ServerNotification::CancelledNotification(_) => {}
-            other => self.broadcast(other).await,
+        // Only `notifications/cancelled` gets here (the transport wrapper queues the rest for
+        // the forwarder), and rmcp has already cancelled the relayed request's context with
+        // it (see `relay`). Anything else is dispatched as the forwarder would.
+        if !matches!(notification, ServerNotification::CancelledNotification(_)) {
+            *notification.get_meta_mut() = context.meta;
+            dispatch(&self.hub, notification).await;
         }
         Ok(())
     }
 
     fn get_info(&self) -> ClientConfig {
         client_config()
+    }
+}
+
+/// How many notifications from one instance may wait for the forwarder before the link
+/// stops reading from the instance.
+const NOTIFICATION_QUEUE: usize = 256;
+
+/// How long the forwarder waits for one client session to take a notification.
+const DOWNSTREAM_SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Forwards the instance's notifications one at a time, in the order they arrived (rmcp
+/// would hand each to a task of its own, in no particular order). Ends with the link.
+async fn forward_notifications(hub: Arc<Hub>, mut queue: mpsc::Receiver<ServerNotification>) {
+    while let Some(notification) = queue.recv().await {
+        dispatch(&hub, notification).await;
+        hub.notification_forwarded();
+    }
+}
+
+/// Progress to the session that owns the token (under its own token); everything else to
+/// every session on the link.
+async fn dispatch(hub: &Hub, notification: ServerNotification) {
+    match notification {
+        ServerNotification::ProgressNotification(mut progress) => {
+            let token = progress.params.progress_token.clone();
+            let Some((session, downstream_token)) = hub.progress_route(&token).await else {
+                tracing::debug!(?token, "progress for no request in flight; dropped");
+                return;
+            };
+            progress.params.progress_token = downstream_token;
+            if let Some(peer) = session.peer.get() {
+                let notification = ServerNotification::ProgressNotification(progress);
+                send_to(session.id, peer, notification).await;
+            }
+        }
+        notification => {
+            let sessions = hub.subscribers();
+            let sends = sessions.iter().filter_map(|session| {
+                let peer = session.peer.get()?;
+                Some(send_to(session.id, peer, notification.clone()))
+            });
+            join_all(sends).await;
+        }
+    }
+}
+
+async fn send_to(session: u64, peer: &Peer<RoleServer>, notification: ServerNotification) {
+    match tokio::time::timeout(
+        DOWNSTREAM_SEND_TIMEOUT,
+        peer.send_notification(notification),
+    )
+    .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::debug!(session, %error, "client session did not take a notification");
+        }
+        Err(_) => tracing::warn!(session, "client session too slow to take a notification"),
+    }
+}
+
+/// The upstream transport, with the instance's notifications (but `notifications/cancelled`,
+/// which rmcp needs) diverted to the link's forwarder in arrival order. Answers that follow
+/// a notification reach rmcp only after it is queued, so [`Hub::flush_notifications`] can
+/// hold an answer back until the notifications before it are delivered.
+struct Observed<T> {
+    inner: T,
+    hub: Arc<Hub>,
+    queue: mpsc::Sender<ServerNotification>,
+    /// A notification read but not yet queued (the queue was full when `receive` was
+    /// cancelled).
+    held: Option<ServerNotification>,
+}
+
+impl<T> Observed<T> {
+    fn new(inner: T, hub: Arc<Hub>, queue: mpsc::Sender<ServerNotification>) -> Self {
+        Self {
+            inner,
+            hub,
+            queue,
+            held: None,
+        }
+    }
+}
+
+impl<T: Transport<RoleClient>> Transport<RoleClient> for Observed<T> {
+    type Error = T::Error;
+
+    fn name() -> Cow<'static, str> {
+        T::name()
+    }
+
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleClient>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        self.inner.send(item)
+    }
+
+    // Cancel-safe, as rmcp's loop needs: a notification is either still in `held` or queued.
+    async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleClient>> {
+        loop {
+            if self.held.is_some() {
+                let permit = self.queue.reserve().await;
+                if let (Ok(permit), Some(notification)) = (permit, self.held.take()) {
+                    self.hub.notification_queued();
+                    permit.send(notification);
+                }
+                self.held = None;
+            }
+            match self.inner.receive().await? {
+                JsonRpcMessage::Notification(notification)
+                    if !matches!(
+                        notification.notification,
+                        ServerNotification::CancelledNotification(_)
+                    ) =>
+                {
+                    self.held = Some(notification.notification);
+                }
+                message => return Some(message),
+            }
+        }
+    }
+
+    fn close(&mut self) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        self.inner.close()
     }
 }

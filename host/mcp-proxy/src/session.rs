@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CancelTaskParams, CancelTaskRequest,
@@ -35,6 +36,9 @@ use crate::link::UpstreamLink;
 use crate::provider::{LinkProvider, SessionMode};
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How long an answer waits for the notifications the instance sent before it.
+const NOTIFICATION_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The newest protocol revision the proxy speaks to clients. 2026-07-28 (no `initialize`,
 /// per-request metadata) is not offered: its requests could not be forwarded over an
@@ -287,15 +291,8 @@ impl<P: LinkProvider> ProxySession<P> {
         );
         drop(pending);
 
-        tokio::select! {
-            response = handle.await_response() => match response {
-                Ok(result) => Ok(result),
-                Err(ServiceError::McpError(error)) if is_session_gone(&error) => {
-                    Err(self.went_away(state, &link))
-                }
-                Err(ServiceError::McpError(error)) => Err(error),
-                Err(error) => Err(self.upstream_failed(state, &link, error)),
-            },
+        let response = tokio::select! {
+            response = handle.await_response() => response,
             () = ct.cancelled() => {
                 // The client cancelled (or its session ended): cancel upstream under the
                 // id rmcp gave the forwarded request.
@@ -307,8 +304,20 @@ impl<P: LinkProvider> ProxySession<P> {
                     .peer()
                     .send_notification(ClientNotification::CancelledNotification(cancel))
                     .await;
-                Err(ErrorData::internal_error("request cancelled", None))
+                return Err(ErrorData::internal_error("request cancelled", None));
             }
+        };
+        // Progress and logging the instance sent before its answer go out before it.
+        link.hub()
+            .flush_notifications(NOTIFICATION_FLUSH_TIMEOUT)
+            .await;
+        match response {
+            Ok(result) => Ok(result),
+            Err(ServiceError::McpError(error)) if is_session_gone(&error) => {
+                Err(self.went_away(state, &link))
+            }
+            Err(ServiceError::McpError(error)) => Err(error),
+            Err(error) => Err(self.upstream_failed(state, &link, error)),
         }
     }
 

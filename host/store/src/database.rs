@@ -55,10 +55,11 @@ impl std::fmt::Debug for Database {
     }
 }
 
-/// Per-connection settings for SQLite: WAL lets readers run beside the single writer, and the
-/// busy timeout covers the moments when a checkpoint holds the lock.
-const SQLITE_SETUP: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
+/// Per-connection settings for SQLite, busy timeout first: the 5 s wait then also covers the
+/// moments another connection holds the lock (a checkpoint, a writer).
+const SQLITE_CONNECTION: &str = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+/// Once per database (it is stored in the file): WAL lets readers run beside the writer.
+const SQLITE_DATABASE: &str = "PRAGMA journal_mode = WAL;";
 
 impl Database {
     pub fn backend(&self) -> Backend {
@@ -101,7 +102,10 @@ impl Database {
                         connect_error(format!("cannot create {}: {e}", parent.display()))
                     })?;
                 }
-                let conn = open_sqlite(&path)
+                let mut conn = open_sqlite(&path)
+                    .await
+                    .map_err(|e| connect_error(e.to_string()))?;
+                conn.batch_execute(SQLITE_DATABASE)
                     .await
                     .map_err(|e| connect_error(e.to_string()))?;
                 migrate(conn, SQLITE_MIGRATIONS).await?;
@@ -122,7 +126,7 @@ impl Database {
 
 async fn open_sqlite(path: &str) -> diesel::ConnectionResult<SqliteConn> {
     let mut conn = SqliteConn::establish(path).await?;
-    conn.batch_execute(SQLITE_SETUP)
+    conn.batch_execute(SQLITE_CONNECTION)
         .await
         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)

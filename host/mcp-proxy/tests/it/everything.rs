@@ -52,15 +52,19 @@ async fn progress_reaches_only_the_session_that_asked() {
         }
 
         for recorder in [&a, &b] {
+            let arrived = recorder
+                .wait_for(Duration::from_secs(5), |r| {
+                    r.progress.lock().unwrap().len() >= steps
+                })
+                .await;
+            let counts = [
+                a.progress.lock().unwrap().len(),
+                b.progress.lock().unwrap().len(),
+            ];
             assert!(
-                recorder
-                    .wait_for(Duration::from_secs(5), |r| r.progress.lock().unwrap().len()
-                        >= steps)
-                    .await,
-                "{}: {:?}, all: {:?}",
-                recorder.name,
-                recorder.progress.lock().unwrap().clone(),
-                [a.progress.lock().unwrap().len(), b.progress.lock().unwrap().len()]
+                arrived,
+                "{}: progress counts (a, b) = {counts:?}",
+                recorder.name
             );
             // Give a stray notification from the other session time to show up.
             tokio::time::sleep(Duration::from_millis(300)).await;

@@ -102,6 +102,19 @@ async fn concurrent_sessions_on_one_shared_link_get_their_own_answers() {
             start.elapsed() / rounds
         );
 
+        // The same calls straight on the link (no HTTP, no proxy session), for comparison.
+        let start = Instant::now();
+        for _ in 0..rounds {
+            link.peer()
+                .call_tool(tool_call("get_current_time", json!({ "timezone": "UTC" })))
+                .await
+                .unwrap();
+        }
+        eprintln!(
+            "sequential tools/call straight on the upstream link: {:?} per call",
+            start.elapsed() / rounds
+        );
+
         for client in clients {
             client.cancel().await.unwrap();
         }

@@ -40,16 +40,28 @@ fn mcpctl(bin: &Path, home: &Path, url: &str, args: &[&str]) -> Result<String, S
 pub fn run(args: &[String]) -> Result<(), String> {
     let keep = args.iter().any(|a| a == "--keep");
     status(Command::new("cargo").args(["build", "--bins", "-p", "mcpd", "-p", "cli"]))?;
+    // A real MCP server to run as a local process: the Python reference server
+    // mcp-server-time, from PyPI into target/test-venv.
+    crate::peers::ensure_python()?;
+    let python = crate::peers::venv()
+        .join("bin/python")
+        .display()
+        .to_string();
     let bin = root().join("target/debug");
     let home: PathBuf = root().join("target/demo-home");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
 
-    println!("$ MCPCTL_HOME={} mcpd --listen 127.0.0.1:0", home.display());
+    println!(
+        "$ MCPCTL_HOME={0} mcpd --listen 127.0.0.1:0 2>{0}/mcpd.log",
+        home.display()
+    );
+    let log = std::fs::File::create(home.join("mcpd.log")).map_err(|e| e.to_string())?;
     let mut child = Command::new(bin.join("mcpd"))
         .args(["--listen", "127.0.0.1:0"])
         .env("MCPCTL_HOME", &home)
         .stdout(Stdio::piped())
+        .stderr(log)
         .spawn()
         .map_err(|e| format!("cannot start mcpd: {e}"))?;
     let stdout = child.stdout.take().ok_or("mcpd has no stdout")?;
@@ -78,6 +90,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "--data",
         "GRAFANA_SERVICE_ACCOUNT_TOKEN=glsa_demo",
     ])?;
+    // No Grafana here, so 0 replicas: the server is declared but not run.
     run(&[
         "create",
         "server",
@@ -86,13 +99,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "grafana",
         "--env-from-secret",
         "grafana-creds",
+        "--replicas",
+        "0",
     ])?;
+    // A real MCP server run as a local process: the Python reference server.
     run(&[
         "create",
         "server",
         "clock",
-        "--from-template",
-        "time",
+        "--command",
+        &python,
+        "--arg",
+        "-m",
+        "--arg",
+        "mcp_server_time",
+        "--arg",
+        "--local-timezone",
+        "--arg",
+        "UTC",
         "--description",
         "Current time (mcp-server-time)",
     ])?;
@@ -128,6 +152,31 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let file = file.display().to_string();
     run(&["apply", "-f", &file])?;
     run(&["patch", "server", "clock", "replicas=2"])?;
+    // mcpd starts the processes and initializes them over MCP; wait for both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = Command::new(bin.join("mcpctl"))
+            .args(["--mcpd-url", &url, "get", "instances", "-o", "name"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let listed = Command::new(bin.join("mcpctl"))
+            .args(["--mcpd-url", &url, "get", "instances"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let table = String::from_utf8_lossy(&listed.stdout);
+        let running = table.lines().filter(|l| l.contains(" Running ")).count();
+        if running == 2 && out.status.success() {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "the clock instances did not become Running within 60 s:\n{table}"
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    run(&["get", "instances"])?;
+    run(&["describe", "server", "clock"])?;
     run(&["describe", "server", "my-grafana"])?;
 
     if keep {

@@ -46,8 +46,8 @@ fn node_ready() -> bool {
     NODE_PACKAGES.iter().all(|p| listed.contains(p))
 }
 
-/// Installs the pinned peers where they are missing.
-pub fn ensure() -> Result<(), String> {
+/// Installs the pinned Python packages where they are missing.
+pub fn ensure_python() -> Result<(), String> {
     if !python_ready() {
         status(Command::new("python3").arg("-m").arg("venv").arg(venv()))?;
         status(
@@ -56,6 +56,12 @@ pub fn ensure() -> Result<(), String> {
                 .args(PYTHON_PACKAGES),
         )?;
     }
+    Ok(())
+}
+
+/// Installs the pinned peers where they are missing.
+pub fn ensure() -> Result<(), String> {
+    ensure_python()?;
     if !node_ready() {
         std::fs::create_dir_all(node_prefix()).map_err(|e| e.to_string())?;
         status(

@@ -73,21 +73,34 @@ impl Link for ProxyLink {
 pub struct RuntimeLinks(pub Arc<Runtime<ProxyLink>>);
 
 impl LinkProvider for RuntimeLinks {
-    async fn link(
-        &self,
-        server: &str,
-        _mode: SessionMode,
-    ) -> Result<Arc<UpstreamLink>, ProxyError> {
-        self.0
-            .link(server)
-            .map(|link| Arc::clone(&link.0))
-            .map_err(|e| ProxyError::Unavailable {
-                server: server.to_owned(),
-                reason: e.to_string(),
-            })
+    async fn link(&self, server: &str, mode: SessionMode) -> Result<Arc<UpstreamLink>, ProxyError> {
+        let unavailable = |e: runtime::RuntimeError| ProxyError::Unavailable {
+            server: server.to_owned(),
+            reason: e.to_string(),
+        };
+        match mode {
+            SessionMode::Shared => self
+                .0
+                .link(server)
+                .map(|link| Arc::clone(&link.0))
+                .map_err(unavailable),
+            SessionMode::Dedicated => self
+                .0
+                .dedicated_link(server)
+                .await
+                .map(|link| Arc::clone(&link.0))
+                .map_err(unavailable),
+        }
     }
 
     fn report_broken(&self, server: &str, _link: &Arc<UpstreamLink>) {
         self.0.report_broken(server);
+    }
+
+    fn session_mode(&self, server: &str) -> SessionMode {
+        match self.0.session_mode(server) {
+            resource_model::spec::SessionMode::Shared => SessionMode::Shared,
+            resource_model::spec::SessionMode::Dedicated => SessionMode::Dedicated,
+        }
     }
 }

@@ -100,10 +100,22 @@ struct Instance<L> {
     next_probe: Instant,
     busy: bool,
     logs: Arc<LogBuffer>,
+    /// Where an HTTP instance listens, so dedicated sessions can open links of their own.
+    http: Option<(String, bool)>,
+}
+
+/// A process or container started for one dedicated client session of a STDIO server;
+/// stopped once its link closes (the session ended).
+struct Ephemeral<L> {
+    id: String,
+    backend: BackendKind,
+    runtime_id: String,
+    link: Arc<L>,
 }
 
 struct State<L> {
     instances: BTreeMap<String, Instance<L>>,
+    ephemeral: Vec<Ephemeral<L>>,
     events: HashMap<String, VecDeque<Event>>,
     round_robin: HashMap<String, usize>,
     adopted: bool,
@@ -163,6 +175,7 @@ impl<L: Link> Runtime<L> {
             docker: tokio::sync::Mutex::new(None),
             state: Mutex::new(State {
                 instances: BTreeMap::new(),
+                ephemeral: Vec::new(),
                 events: HashMap::new(),
                 round_robin: HashMap::new(),
                 adopted: false,
@@ -334,6 +347,7 @@ impl<L: Link> Runtime<L> {
                 next_probe: Instant::now(),
                 busy: true,
                 logs: Arc::clone(&logs),
+                http: None,
             };
             {
                 let mut state = self.state();
@@ -466,6 +480,7 @@ impl<L: Link> Runtime<L> {
                             next_probe: now,
                             busy: false,
                             logs: Arc::new(LogBuffer::default()),
+                            http: None,
                         },
                     );
                 }
@@ -489,6 +504,18 @@ impl<L: Link> Runtime<L> {
                     _ => {}
                 }
             }
+        }
+        let finished: Vec<Ephemeral<L>> = {
+            let mut state = self.state();
+            let (done, alive) = std::mem::take(&mut state.ephemeral)
+                .into_iter()
+                .partition(|e| e.link.is_closed());
+            state.ephemeral = alive;
+            done
+        };
+        for session in finished {
+            self.stop_runtime(session.backend, Some(&session.runtime_id), &session.id)
+                .await;
         }
         for instance in to_stop {
             self.stop_runtime(
@@ -669,6 +696,10 @@ impl<L: Link> Runtime<L> {
             if let Some(instance) = state.instances.get_mut(id) {
                 instance.runtime_id = Some(runtime_id.clone());
                 instance.started_at_ms = Some(now_ms());
+                instance.http = match &endpoint {
+                    Endpoint::Http { url, sse } => Some((url.clone(), *sse)),
+                    Endpoint::Stdio(_) => None,
+                };
             }
         }
         // Give the server its failure threshold's worth of probe timeouts to come up.
@@ -812,6 +843,74 @@ impl<L: Link> Runtime<L> {
         Ok(Arc::clone(&ready[*turn % ready.len()]))
     }
 
+    /// Whether client sessions of `server` share instances' links or get their own.
+    pub fn session_mode(&self, server: &str) -> resource_model::spec::SessionMode {
+        self.state()
+            .instances
+            .values()
+            .find(|i| i.server == server)
+            .map(|i| i.spec.session_mode)
+            .unwrap_or_default()
+    }
+
+    /// A link of its own for one client session of `server`: a new MCP session on a healthy
+    /// HTTP instance, or, for a STDIO server, a process or container started for this session
+    /// alone and stopped when the link closes.
+    pub async fn dedicated_link(self: &Arc<Self>, server: &str) -> Result<Arc<L>, RuntimeError> {
+        let (spec, http) = {
+            let state = self.state();
+            let healthy = state
+                .instances
+                .values()
+                .find(|i| i.server == server && i.phase == Phase::Running)
+                .ok_or_else(|| {
+                    RuntimeError::NoInstances(format!(
+                        "server {server} has no healthy instance right now"
+                    ))
+                })?;
+            (healthy.spec.clone(), healthy.http.clone())
+        };
+        let timeout = Duration::from_secs(
+            u64::from(spec.timeout_seconds) * u64::from(spec.failure_threshold.max(1)),
+        );
+        if let Some((url, sse)) = http {
+            return L::connect(Endpoint::Http { url, sse }, timeout)
+                .await
+                .map(Arc::new)
+                .map_err(RuntimeError::Config);
+        }
+        let id = format!("{}-session", new_instance_id(server));
+        let logs = Arc::new(LogBuffer::default());
+        let (runtime_id, endpoint) = match spec.backend {
+            BackendKind::Process => self.process.start(&id, &spec, logs)?,
+            BackendKind::Docker => {
+                self.docker()
+                    .await?
+                    .start(&id, &spec, &spec.hash(), logs)
+                    .await?
+            }
+        };
+        match L::connect(endpoint, timeout).await {
+            Ok(link) => {
+                let link = Arc::new(link);
+                self.state().ephemeral.push(Ephemeral {
+                    id,
+                    backend: spec.backend,
+                    runtime_id,
+                    link: Arc::clone(&link),
+                });
+                Ok(link)
+            }
+            Err(message) => {
+                self.stop_runtime(spec.backend, Some(&runtime_id), &id)
+                    .await;
+                Err(RuntimeError::Config(format!(
+                    "the dedicated instance of {server} did not initialize: {message}"
+                )))
+            }
+        }
+    }
+
     /// Called when a link failed in use: probe that instance now.
     pub fn report_broken(&self, server: &str) {
         let mut state = self.state();
@@ -896,8 +995,14 @@ impl<L: Link> Runtime<L> {
         Ok((lines, chosen.iter().map(|i| i.logs.follow()).collect()))
     }
 
-    /// Stops every local process (containers keep running and are adopted on restart).
+    /// Stops every local process (containers keep running and are adopted on restart) and
+    /// every dedicated-session instance.
     pub async fn shutdown(&self) {
+        let sessions = std::mem::take(&mut self.state().ephemeral);
+        for session in sessions {
+            self.stop_runtime(session.backend, Some(&session.runtime_id), &session.id)
+                .await;
+        }
         let ids: Vec<String> = self
             .state()
             .instances

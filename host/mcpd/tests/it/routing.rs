@@ -216,3 +216,98 @@ fn a_dying_instance_fails_the_call_in_flight_and_later_calls_succeed() {
     let restarts = crate::runtime::instances(&api, "fragile")[0].2;
     assert!(restarts >= 1, "the instance was restarted");
 }
+
+#[test]
+fn dedicated_sessions_get_an_instance_of_their_own() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let server = json!({
+        "name": "private",
+        "command": test_support::binary("mcp-test-server").display().to_string(),
+        "sessionMode": "dedicated",
+    });
+    assert_eq!(api.post_json("/api/v1/servers", &server).status, 201);
+    wait_for(
+        &api,
+        "private",
+        Duration::from_secs(30),
+        "1 running",
+        running(1),
+    );
+    let pid_of = |text: String| {
+        text.split("pid=")
+            .nth(1)
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    runtime().block_on(async {
+        let first = connect(&mcpd.url, "private").await;
+        let second = connect(&mcpd.url, "private").await;
+        let a = pid_of(text(
+            &first.call_tool(call("whoami", json!({}))).await.unwrap(),
+        ));
+        let b = pid_of(text(
+            &second.call_tool(call("whoami", json!({}))).await.unwrap(),
+        ));
+        assert!(!a.is_empty() && !b.is_empty());
+        assert_ne!(a, b, "each session has its own process");
+        let again = pid_of(text(
+            &first.call_tool(call("whoami", json!({}))).await.unwrap(),
+        ));
+        assert_eq!(a, again, "and keeps it");
+        first.cancel().await.unwrap();
+        // The ended session's process is stopped by the reconciler.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::path::Path::new(&format!("/proc/{a}")).exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "process {a} outlived its session"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(
+            std::path::Path::new(&format!("/proc/{b}")).exists(),
+            "the other session keeps its process"
+        );
+        second.cancel().await.unwrap();
+    });
+}
+
+#[test]
+fn a_streamable_http_container_is_probed_and_routed_over_http() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let name = format!("web-{}", &test_support::unique_suffix()[..8]);
+    let server = json!({
+        "name": name,
+        "dockerImage": test_server_image(),
+        "transport": "STREAMABLE_HTTP",
+        "containerPort": 8000,
+        "args": ["--transport", "streamable-http", "--port", "8000"],
+        "sessionMode": "dedicated",
+        "healthCheck": {"intervalSeconds": 1, "timeoutSeconds": 5, "failureThreshold": 3, "tool": "echo", "arguments": {"text": "probe"}},
+    });
+    let reply = api.post_json("/api/v1/servers", &server);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    wait_for(
+        &api,
+        &name,
+        Duration::from_secs(60),
+        "1 running",
+        running(1),
+    );
+    // Several probe rounds pass (the probe calls the echo tool).
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(crate::runtime::instances(&api, &name)[0].1, "Running");
+    runtime().block_on(async {
+        let client = connect(&mcpd.url, &name).await;
+        let reply = client
+            .call_tool(call("echo", json!({"text": "over http"})))
+            .await
+            .unwrap();
+        assert_eq!(text(&reply), "over http");
+        client.cancel().await.unwrap();
+    });
+    assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
+}

@@ -185,8 +185,12 @@ fn a_dying_instance_fails_the_call_in_flight_and_later_calls_succeed() {
             tokio::spawn(async move { peer.call_tool(call("sleep", json!({"ms": 5000}))).await })
         };
         tokio::time::sleep(Duration::from_millis(300)).await;
+        // kill -9 the instance while the call is in flight.
         let killer = connect(&mcpd.url, "fragile").await;
-        let _ = killer.call_tool(call("crash", json!({}))).await;
+        let who = text(&killer.call_tool(call("whoami", json!({}))).await.unwrap());
+        let pid = who.split("pid=").nth(1).unwrap_or_default().trim().to_owned();
+        let killed = std::process::Command::new("kill").args(["-9", &pid]).status().unwrap();
+        assert!(killed.success(), "kill -9 {pid}");
         let in_flight = slow.await.unwrap();
         let message = match in_flight {
             Ok(result) => panic!("the call survived its instance: {}", text(&result)),

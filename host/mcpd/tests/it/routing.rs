@@ -188,8 +188,16 @@ fn a_dying_instance_fails_the_call_in_flight_and_later_calls_succeed() {
         // kill -9 the instance while the call is in flight.
         let killer = connect(&mcpd.url, "fragile").await;
         let who = text(&killer.call_tool(call("whoami", json!({}))).await.unwrap());
-        let pid = who.split("pid=").nth(1).unwrap_or_default().trim().to_owned();
-        let killed = std::process::Command::new("kill").args(["-9", &pid]).status().unwrap();
+        let pid = who
+            .split("pid=")
+            .nth(1)
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let killed = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap();
         assert!(killed.success(), "kill -9 {pid}");
         let in_flight = slow.await.unwrap();
         let message = match in_flight {
@@ -314,4 +322,54 @@ fn a_streamable_http_container_is_probed_and_routed_over_http() {
         client.cancel().await.unwrap();
     });
     assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
+}
+
+#[test]
+fn the_python_git_server_reads_a_repository_through_mcpd() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.path().join("notes.txt"), "hello\n").unwrap();
+    git(&["add", "notes.txt"]);
+    git(&["commit", "-q", "-m", "first commit through mcpd"]);
+    let repo_path = repo.path().display().to_string();
+    let server = json!({
+        "name": "git",
+        "command": venv_python(),
+        "args": ["-m", "mcp_server_git", "--repository", repo_path],
+    });
+    assert_eq!(api.post_json("/api/v1/servers", &server).status, 201);
+    wait_for(
+        &api,
+        "git",
+        Duration::from_secs(30),
+        "1 running",
+        running(1),
+    );
+    runtime().block_on(async {
+        let client = connect(&mcpd.url, "git").await;
+        let log = client
+            .call_tool(call(
+                "git_log",
+                json!({"repo_path": repo_path, "max_count": 5}),
+            ))
+            .await
+            .unwrap();
+        assert!(
+            text(&log).contains("first commit through mcpd"),
+            "{}",
+            text(&log)
+        );
+        client.cancel().await.unwrap();
+    });
 }

@@ -26,6 +26,11 @@ pub enum ProxyError {
     #[error("initialize with the upstream instance failed: {0}")]
     Initialize(#[source] Box<ClientInitializeError>),
 
+    /// The event stream of a legacy HTTP+SSE upstream could not be opened, or named no
+    /// usable message endpoint.
+    #[error("cannot connect to the SSE upstream: {0}")]
+    Sse(#[source] crate::SseError),
+
     /// The upstream did not answer `initialize` in time.
     #[error("the upstream instance did not answer initialize within {0:?}")]
     InitializeTimeout(Duration),

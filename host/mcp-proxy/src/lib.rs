@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! client session --streamable HTTP--> ProxySession --UpstreamLink (rmcp client)--> instance
-//!   /api/v1/mcp/{server}               (ServerHandler)   STDIO pipes or streamable HTTP
+//!   /api/v1/mcp/{server}               (ServerHandler)   STDIO, streamable HTTP or SSE
 //! ```
 //!
 //! mcpd exposes one MCP endpoint per server ([`router`] / [`mcp_service`], route
@@ -12,9 +12,13 @@
 //!
 //! # Pieces
 //!
-//! - [`UpstreamTransport`]: STDIO pipes (a local process or an attached container) or a
-//!   streamable-HTTP URL. Legacy HTTP+SSE upstreams are not offered: rmcp 3 has no client
-//!   for them.
+//! - [`UpstreamTransport`]: STDIO pipes (a local process or an attached container), a
+//!   streamable-HTTP URL, or a legacy HTTP+SSE URL (protocol 2024-11-05). rmcp 3 has no
+//!   client for the last, so the crate has its own (`sse.rs`): an rmcp `Transport` that
+//!   reads the event stream (one task; events capped at [`MAX_SSE_EVENT_BYTES`]) and POSTs
+//!   to the endpoint the server names, one message at a time in send order (another task;
+//!   30 s per POST). The endpoint must be on the stream's origin. The stream cannot be
+//!   resumed: when it ends or fails the link closes.
 //! - [`UpstreamLink`]: one initialized rmcp client session to one instance
 //!   ([`UpstreamLink::connect`] with a timeout, [`UpstreamLink::ping`],
 //!   [`UpstreamLink::is_closed`], [`UpstreamLink::server_info`]). Its upstream side is a
@@ -82,12 +86,14 @@ mod hub;
 mod link;
 mod provider;
 mod session;
+mod sse;
 
 pub use error::ProxyError;
 pub use http::{MCP_ROUTE, McpService, ProxyConfig, mcp_service, router};
 pub use link::{UpstreamLink, UpstreamTransport};
 pub use provider::{LinkProvider, SessionMode};
 pub use session::{NEWEST_PROTOCOL_VERSION, ProxySession, server_from_path};
+pub use sse::{MAX_SSE_EVENT_BYTES, SseError};
 
 #[cfg(test)]
 mod tests {

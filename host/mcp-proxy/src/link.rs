@@ -30,13 +30,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::ProxyError;
 use crate::hub::Hub;
+use crate::sse::SseTransport;
 
 static NEXT_LINK_ID: AtomicU64 = AtomicU64::new(1);
 
 /// How to reach an instance.
-///
-/// Legacy HTTP+SSE upstreams (protocol 2024-11-05's `/sse` + `/message`) are not offered:
-/// rmcp 3 has no client for that transport. Such servers can run behind STDIO instead.
 pub enum UpstreamTransport {
     /// Newline-delimited JSON-RPC over a byte stream pair: the stdout/stdin pipes of a local
     /// process, or the attached stdout/stdin of a container.
@@ -51,6 +49,14 @@ pub enum UpstreamTransport {
         /// The endpoint URL.
         url: String,
     },
+    /// A legacy HTTP+SSE server (protocol 2024-11-05), e.g. `http://172.17.0.5:8000/sse`:
+    /// the link reads the event stream at `url` and POSTs to the endpoint the server names
+    /// in it (see [`crate::SseError`] for what can fail). rmcp 3 has no client for this
+    /// transport; the crate's own is used.
+    Sse {
+        /// The event stream's URL (usually ending in `/sse`).
+        url: String,
+    },
 }
 
 impl std::fmt::Debug for UpstreamTransport {
@@ -60,6 +66,7 @@ impl std::fmt::Debug for UpstreamTransport {
             UpstreamTransport::StreamableHttp { url } => {
                 f.debug_struct("StreamableHttp").field("url", url).finish()
             }
+            UpstreamTransport::Sse { url } => f.debug_struct("Sse").field("url", url).finish(),
         }
     }
 }
@@ -116,6 +123,18 @@ impl UpstreamLink {
         transport: UpstreamTransport,
         timeout: Duration,
     ) -> Result<UpstreamLink, ProxyError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        // An SSE upstream's event stream is opened first (its `endpoint` event is needed
+        // before anything can be sent), within the same `timeout`.
+        let transport = match transport {
+            UpstreamTransport::Stdio { reader, writer } => Ready::Stdio { reader, writer },
+            UpstreamTransport::StreamableHttp { url } => Ready::StreamableHttp { url },
+            UpstreamTransport::Sse { url } => Ready::Sse(
+                SseTransport::connect(&url, timeout)
+                    .await
+                    .map_err(ProxyError::Sse)?,
+            ),
+        };
         let hub = Arc::new(Hub::default());
         let handler = LinkHandler { hub: hub.clone() };
         let (queue, notifications) = mpsc::channel(NOTIFICATION_QUEUE);
@@ -127,7 +146,7 @@ impl UpstreamLink {
         let serve_ct = ct.clone();
         let serve = async move {
             match transport {
-                UpstreamTransport::Stdio { reader, writer } => {
+                Ready::Stdio { reader, writer } => {
                     let transport = Observed::new(
                         AsyncRwTransport::new_client(reader, writer),
                         observed_hub,
@@ -135,7 +154,7 @@ impl UpstreamLink {
                     );
                     serve_client_with_ct(handler, transport, serve_ct).await
                 }
-                UpstreamTransport::StreamableHttp { url } => {
+                Ready::StreamableHttp { url } => {
                     // A dropped SSE stream is resumed a few times, then the requests on it
                     // fail (rmcp's default retries forever, hanging them on a dead instance).
                     let mut backoff = ExponentialBackoff::default();
@@ -151,9 +170,13 @@ impl UpstreamLink {
                     );
                     serve_client_with_ct(handler, transport, serve_ct).await
                 }
+                Ready::Sse(transport) => {
+                    let transport = Observed::new(transport, observed_hub, queue);
+                    serve_client_with_ct(handler, transport, serve_ct).await
+                }
             }
         };
-        let service = match tokio::time::timeout(timeout, serve).await {
+        let service = match tokio::time::timeout_at(deadline, serve).await {
             Ok(Ok(service)) => service,
             Ok(Err(error)) => {
                 ct.cancel();
@@ -207,12 +230,14 @@ impl UpstreamLink {
         Ok(start.elapsed())
     }
 
-    /// The connection is gone: the instance exited, the transport failed, or [`Self::close`].
+    /// The connection is gone: the instance exited, the transport failed (for an SSE
+    /// upstream: its event stream ended or failed), or [`Self::close`].
     pub fn is_closed(&self) -> bool {
         self.ct.is_cancelled() || self.peer.is_transport_closed()
     }
 
-    /// Closes the link (the STDIO pipes or the HTTP session). Requests in flight fail.
+    /// Closes the link (the STDIO pipes, the HTTP session or the SSE stream). Requests in
+    /// flight fail.
     pub fn close(&self) {
         self.ct.cancel();
     }
@@ -236,6 +261,18 @@ impl UpstreamLink {
     pub(crate) fn hub(&self) -> &Arc<Hub> {
         &self.hub
     }
+}
+
+/// An [`UpstreamTransport`] ready for the handshake.
+enum Ready {
+    Stdio {
+        reader: Box<dyn AsyncRead + Send + Unpin>,
+        writer: Box<dyn AsyncWrite + Send + Unpin>,
+    },
+    StreamableHttp {
+        url: String,
+    },
+    Sse(SseTransport),
 }
 
 /// The capabilities and identity the link presents to the instance.

@@ -18,17 +18,15 @@ impl Link for ProxyLink {
         timeout: Duration,
     ) -> impl Future<Output = Result<Self, String>> + Send {
         let transport = match endpoint {
-            Endpoint::Stdio(pipes) => Ok(UpstreamTransport::Stdio {
+            Endpoint::Stdio(pipes) => UpstreamTransport::Stdio {
                 reader: Box::new(pipes.reader),
                 writer: Box::new(pipes.writer),
-            }),
-            Endpoint::Http { url, sse: false } => Ok(UpstreamTransport::StreamableHttp { url }),
-            Endpoint::Http { sse: true, .. } => Err(
-                "SSE upstreams are not supported yet (the MCP SDK has no SSE client); run the server with STREAMABLE_HTTP or STDIO".to_owned(),
-            ),
+            },
+            Endpoint::Http { url, sse: false } => UpstreamTransport::StreamableHttp { url },
+            Endpoint::Http { url, sse: true } => UpstreamTransport::Sse { url },
         };
         async move {
-            UpstreamLink::connect(transport?, timeout)
+            UpstreamLink::connect(transport, timeout)
                 .await
                 .map(|link| ProxyLink(Arc::new(link)))
                 .map_err(|e| e.to_string())

@@ -1,5 +1,6 @@
 //! Integration tests of the proxy against real MCP servers nobody here wrote:
-//! mcp-server-time (Python) and server-everything (Node), both over STDIO.
+//! mcp-server-time (Python) and server-everything (Node), over STDIO, streamable HTTP and
+//! legacy HTTP+SSE.
 #![allow(clippy::unwrap_used)]
 // Sampling and logging are deprecated for 2026-07-28 (SEP-2577); these tests exercise them.
 #![allow(deprecated)]
@@ -8,5 +9,6 @@ mod everything;
 mod fault;
 mod http_upstream;
 mod protocol;
+mod sse_upstream;
 mod support;
 mod time;

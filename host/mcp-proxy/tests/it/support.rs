@@ -101,6 +101,15 @@ pub fn everything_http_server() -> CommandProvider {
     provider
 }
 
+/// server-everything as a legacy HTTP+SSE server (`/sse` + `/message`) on a free loopback
+/// port.
+pub fn everything_sse_server() -> CommandProvider {
+    let mut provider = everything_http_server();
+    provider.args[1] = "sse".to_owned();
+    provider.sse = true;
+    provider
+}
+
 /// A `LinkProvider` that runs one server as child processes: one shared link per instance
 /// (replaced when reported broken), or a new process per dedicated session.
 pub struct CommandProvider {
@@ -110,6 +119,8 @@ pub struct CommandProvider {
     mode: SessionMode,
     /// Reach the instance over streamable HTTP instead of its STDIO.
     http: bool,
+    /// Over legacy HTTP+SSE rather than streamable HTTP (with `http`).
+    sse: bool,
     shared: Mutex<Option<Arc<UpstreamLink>>>,
     spawning: tokio::sync::Mutex<()>,
     children: Mutex<Vec<tokio::process::Child>>,
@@ -127,6 +138,7 @@ impl CommandProvider {
             args: args.iter().map(|arg| (*arg).to_owned()).collect(),
             mode: SessionMode::Shared,
             http: false,
+            sse: false,
             shared: Mutex::new(None),
             spawning: tokio::sync::Mutex::new(()),
             children: Mutex::new(Vec::new()),
@@ -226,14 +238,25 @@ impl CommandProvider {
             .unwrap();
         let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
         self.children.lock().unwrap().push(child);
+        let ready = if self.sse {
+            "Server is running on port"
+        } else {
+            "listening on port"
+        };
         while let Some(line) = stderr.next_line().await.unwrap() {
-            if line.contains("listening on port") {
+            if line.contains(ready) {
                 break;
             }
         }
         tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
-        let transport = UpstreamTransport::StreamableHttp {
-            url: format!("http://127.0.0.1:{port}/mcp"),
+        let transport = if self.sse {
+            UpstreamTransport::Sse {
+                url: format!("http://127.0.0.1:{port}/sse"),
+            }
+        } else {
+            UpstreamTransport::StreamableHttp {
+                url: format!("http://127.0.0.1:{port}/mcp"),
+            }
         };
         let link = UpstreamLink::connect(transport, Duration::from_secs(30)).await?;
         self.links_made.fetch_add(1, Ordering::SeqCst);

@@ -1,5 +1,7 @@
-//! The process backend: STDIO servers as local child processes, the way desktop MCP clients
-//! run `uvx mcp-server-time`. Needs no container engine.
+//! The process backend: servers as local child processes, the way desktop MCP clients run
+//! `uvx mcp-server-time`. Needs no container engine. STDIO servers speak MCP over the pipes;
+//! HTTP and SSE servers listen on `127.0.0.1:containerPort` (one replica per port: a second
+//! replica of the same local port cannot bind and crash-loops).
 //!
 //! Each child gets `MCPCTL_INSTANCE` and `MCPCTL_OWNER` in its environment. A child outlives a
 //! killed mcpd only until it notices its stdin closed; any that linger are found through
@@ -17,6 +19,17 @@ use crate::endpoint::{Endpoint, StdioPipes};
 use crate::error::RuntimeError;
 use crate::launch::LaunchSpec;
 use crate::logs::LogBuffer;
+use resource_model::spec::Transport;
+
+/// Copies what a process writes, line by line, into its log.
+fn copy_lines(from: impl tokio::io::AsyncRead + Unpin + Send + 'static, logs: Arc<LogBuffer>) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(from).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            logs.push(line);
+        }
+    });
+}
 
 /// The exit of an instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,19 +116,30 @@ impl ProcessBackend {
                 message: "no pipes".into(),
             });
         };
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                logs.push(line);
-            }
-        });
+        copy_lines(stderr, Arc::clone(&logs));
         if let Ok(mut children) = self.children.lock() {
             children.insert(instance.to_owned(), child);
         }
-        let endpoint = Endpoint::Stdio(StdioPipes {
-            reader: Box::pin(stdout),
-            writer: Box::pin(stdin),
-        });
+        let endpoint = if spec.transport == Transport::Stdio {
+            Endpoint::Stdio(StdioPipes {
+                reader: Box::pin(stdout),
+                writer: Box::pin(stdin),
+            })
+        } else {
+            // An HTTP server's stdout is log output too.
+            copy_lines(stdout, logs);
+            let port = spec.port.ok_or_else(|| {
+                RuntimeError::Config(format!(
+                    "server {} needs containerPort: the local port its {} endpoint listens on",
+                    spec.server,
+                    spec.transport.as_str()
+                ))
+            })?;
+            Endpoint::Http {
+                url: spec.url("127.0.0.1", port),
+                sse: spec.transport == Transport::Sse,
+            }
+        };
         Ok((pid, endpoint))
     }
 

@@ -373,3 +373,53 @@ fn the_python_git_server_reads_a_repository_through_mcpd() {
         client.cancel().await.unwrap();
     });
 }
+
+/// A free loopback port (bound, then released for the server to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_legacy_sse_server_runs_as_a_local_process_and_answers_through_mcpd() {
+    let node = std::env::var("MCPCTL_TEST_NODE").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-node").to_owned()
+    });
+    let script =
+        format!("{node}/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    assert!(
+        std::path::Path::new(&script).exists(),
+        "{script} is missing: run `cargo xtask test` (it installs the npm test peers)"
+    );
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let port = free_port();
+    let server = json!({
+        "name": "everything",
+        "command": "node",
+        "args": [script, "sse"],
+        "env": [{"name": "PORT", "value": port.to_string()}],
+        "transport": "SSE",
+        "containerPort": port,
+    });
+    assert_eq!(api.post_json("/api/v1/servers", &server).status, 201);
+    wait_for(
+        &api,
+        "everything",
+        Duration::from_secs(60),
+        "1 running",
+        running(1),
+    );
+    runtime().block_on(async {
+        let client = connect(&mcpd.url, "everything").await;
+        let reply = client
+            .call_tool(call("echo", json!({"message": "via sse"})))
+            .await
+            .unwrap();
+        assert!(text(&reply).contains("via sse"), "{}", text(&reply));
+        client.cancel().await.unwrap();
+    });
+}

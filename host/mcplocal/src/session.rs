@@ -1,0 +1,760 @@
+//! One client session of a project endpoint: the merged lists and the routed calls.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use futures_util::future::join_all;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, DiscoverRequestMethod, DiscoverResult,
+    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
+    InitializeResult, ListPromptsResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, Prompt, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, Resource, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::{Peer, RequestContext};
+use rmcp::transport::StreamableHttpServerConfig;
+use rmcp::transport::StreamableHttpService;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::{ErrorData, RoleClient, RoleServer, ServerHandler, ServiceError};
+use tokio_util::sync::CancellationToken;
+
+use crate::hooks::{BeforeToolCall, Hooks, SessionInfo};
+use crate::namespace::{NameMap, Namespace, NamespaceConfig, ResourceMap, Target};
+use crate::upstreams::ProjectUpstreams;
+
+static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// The newest protocol revision offered to clients (as mcpd's proxy: 2026-07-28 has no
+/// `initialize` and no session to keep the merged lists in).
+pub const NEWEST_PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V_2025_11_25;
+
+/// What a list does when one of the project's servers cannot answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailMode {
+    /// Leave that server's items out; the rest of the project keeps working.
+    #[default]
+    Open,
+    /// Fail the whole list request.
+    Closed,
+}
+
+/// Settings of a project endpoint.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProjectConfig {
+    /// The naming rules.
+    pub namespace: NamespaceConfig,
+    /// Behaviour when a server fails a list. Default [`FailMode::Open`].
+    pub fail_mode: FailMode,
+    /// Items per page of `tools/list`, `resources/list` and `prompts/list`. Default 500.
+    pub page_size: usize,
+}
+
+impl Default for ProjectConfig {
+    fn default() -> Self {
+        Self {
+            namespace: NamespaceConfig::default(),
+            fail_mode: FailMode::Open,
+            page_size: 500,
+        }
+    }
+}
+
+impl ProjectConfig {
+    /// Sets [`Self::namespace`].
+    pub fn with_namespace(mut self, namespace: NamespaceConfig) -> Self {
+        self.namespace = namespace;
+        self
+    }
+
+    /// Sets [`Self::fail_mode`].
+    pub fn with_fail_mode(mut self, fail_mode: FailMode) -> Self {
+        self.fail_mode = fail_mode;
+        self
+    }
+
+    /// Sets [`Self::page_size`] (at least 1).
+    pub fn with_page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+}
+
+/// One merged list as the client pages through it.
+struct Snapshot<T> {
+    generation: u64,
+    items: Arc<Vec<T>>,
+}
+
+impl<T> Default for Snapshot<T> {
+    fn default() -> Self {
+        Self {
+            generation: 0,
+            items: Arc::default(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Catalogs {
+    tools: Snapshot<Tool>,
+    tool_names: Option<NameMap>,
+    prompts: Snapshot<Prompt>,
+    prompt_names: Option<NameMap>,
+    resources: Snapshot<Resource>,
+    resource_owners: ResourceMap,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The cursor of the page starting at `offset` of list `generation`. Opaque to clients.
+fn cursor(generation: u64, offset: usize) -> String {
+    format!("{generation:x}.{offset:x}")
+}
+
+fn parse_cursor(cursor: &str) -> Option<(u64, usize)> {
+    let (generation, offset) = cursor.split_once('.')?;
+    Some((
+        u64::from_str_radix(generation, 16).ok()?,
+        usize::from_str_radix(offset, 16).ok()?,
+    ))
+}
+
+fn stale_cursor() -> ErrorData {
+    ErrorData::invalid_params("invalid or stale cursor; list again from the start", None)
+}
+
+/// One page of `items` from `offset`, and the cursor of the next page.
+fn page<T: Clone>(
+    items: &[T],
+    generation: u64,
+    offset: usize,
+    size: usize,
+) -> Result<(Vec<T>, Option<String>), ErrorData> {
+    if offset > items.len() {
+        return Err(stale_cursor());
+    }
+    let end = offset.saturating_add(size).min(items.len());
+    let next = (end < items.len()).then(|| cursor(generation, end));
+    Ok((items[offset..end].to_vec(), next))
+}
+
+/// Which kind of list, for capability checks and messages.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Tools,
+    Prompts,
+    Resources,
+}
+
+impl Kind {
+    fn method(self) -> &'static str {
+        match self {
+            Kind::Tools => "tools/list",
+            Kind::Prompts => "prompts/list",
+            Kind::Resources => "resources/list",
+        }
+    }
+
+    fn offered_by(self, capabilities: &ServerCapabilities) -> bool {
+        match self {
+            Kind::Tools => capabilities.tools.is_some(),
+            Kind::Prompts => capabilities.prompts.is_some(),
+            Kind::Resources => capabilities.resources.is_some(),
+        }
+    }
+}
+
+/// One client session of a project: an rmcp [`ServerHandler`] that merges the lists of the
+/// project's servers under the [`Namespace`] rules and routes each call to the server
+/// behind the name (or URI), through the shared [`ProjectUpstreams`].
+///
+/// Lists are fetched from every server when a client asks for the first page; later pages
+/// come from that snapshot (the cursor names it). A call by a name the session has not listed
+/// (or that is no longer in its last list) refreshes the list once before it is refused.
+pub struct ProjectSession<H: Hooks> {
+    upstreams: Arc<ProjectUpstreams>,
+    hooks: Arc<H>,
+    config: Arc<ProjectConfig>,
+    info: SessionInfo,
+    created: AtomicBool,
+    catalogs: Mutex<Catalogs>,
+    /// Ends the task that tells the client about changes of the project's server list.
+    ct: CancellationToken,
+}
+
+impl<H: Hooks> std::fmt::Debug for ProjectSession<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProjectSession")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+impl<H: Hooks> ProjectSession<H> {
+    /// A new client session of the project behind `upstreams`.
+    pub fn new(
+        upstreams: Arc<ProjectUpstreams>,
+        hooks: Arc<H>,
+        config: Arc<ProjectConfig>,
+    ) -> Self {
+        let info = SessionInfo {
+            id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
+            project: upstreams.project().to_owned(),
+        };
+        Self {
+            upstreams,
+            hooks,
+            config,
+            info,
+            created: AtomicBool::new(false),
+            catalogs: Mutex::default(),
+            ct: CancellationToken::new(),
+        }
+    }
+
+    /// Who the hooks are called for.
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    /// The naming rules of this session's project, for its current number of servers.
+    pub fn namespace(&self) -> Namespace {
+        Namespace::new(&self.config.namespace, self.upstreams.servers().len())
+    }
+
+    /// Tells the client that every list changed whenever the project's server list does,
+    /// until the session ends.
+    fn watch_project(&self, peer: Peer<RoleServer>) {
+        let mut changes = self.upstreams.subscribe();
+        let ct = self.ct.clone();
+        let session = self.info.id;
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    changed = changes.changed() => if changed.is_err() { return },
+                    () = ct.cancelled() => return,
+                }
+                let sent = async {
+                    peer.notify_tool_list_changed().await?;
+                    peer.notify_prompt_list_changed().await?;
+                    peer.notify_resource_list_changed().await
+                };
+                if let Err(error) = sent.await {
+                    tracing::debug!(session, %error, "cannot tell the client its lists changed");
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Runs `call` on `server`'s upstream peer, cancelled with the client's request. A broken
+    /// link is dropped so the next request reconnects.
+    async fn on_server<T, F, Fut>(
+        &self,
+        server: &str,
+        context: &RequestContext<RoleServer>,
+        call: F,
+    ) -> Result<T, ErrorData>
+    where
+        F: FnOnce(Peer<RoleClient>) -> Fut,
+        Fut: Future<Output = Result<T, ServiceError>>,
+    {
+        let link = self
+            .upstreams
+            .link(server)
+            .await
+            .map_err(|error| ErrorData::internal_error(error.to_string(), None))?;
+        let result = tokio::select! {
+            result = call(link.peer().clone()) => result,
+            () = context.ct.cancelled() => {
+                return Err(ErrorData::internal_error("request cancelled", None));
+            }
+        };
+        match result {
+            Ok(value) => Ok(value),
+            Err(ServiceError::McpError(error)) => Err(error),
+            Err(error @ (ServiceError::TransportClosed | ServiceError::TransportSend(_))) => {
+                tracing::warn!(project = %self.info.project, server, %error, "upstream session went away");
+                self.upstreams.discard(server, &link).await;
+                Err(ErrorData::internal_error(
+                    format!("server {server} went away; retry"),
+                    Some(serde_json::json!({ "server": server, "retry": true })),
+                ))
+            }
+            Err(error) => Err(ErrorData::internal_error(
+                format!("request to server {server} failed: {error}"),
+                None,
+            )),
+        }
+    }
+
+    /// Every server's items of one kind, in project order; servers that fail are left out
+    /// ([`FailMode::Open`]) or fail the request ([`FailMode::Closed`]). Servers that do not
+    /// offer the kind contribute nothing.
+    async fn gather<T, F, Fut>(
+        &self,
+        kind: Kind,
+        context: &RequestContext<RoleServer>,
+        list: F,
+    ) -> Result<Vec<(String, Vec<T>)>, ErrorData>
+    where
+        F: Fn(Peer<RoleClient>) -> Fut,
+        Fut: Future<Output = Result<Vec<T>, ServiceError>>,
+    {
+        let servers = self.upstreams.servers();
+        let results = join_all(servers.iter().map(|server| {
+            let list = &list;
+            async move {
+                let link = self
+                    .upstreams
+                    .link(server)
+                    .await
+                    .map_err(|error| ErrorData::internal_error(error.to_string(), None))?;
+                if !kind.offered_by(&link.server_info().capabilities) {
+                    return Ok(Vec::new());
+                }
+                self.on_server(server, context, list).await
+            }
+        }))
+        .await;
+        let mut merged = Vec::with_capacity(servers.len());
+        for (server, result) in servers.iter().zip(results) {
+            match result {
+                Ok(items) => merged.push((server.clone(), items)),
+                Err(error) => match self.config.fail_mode {
+                    FailMode::Open => {
+                        tracing::warn!(project = %self.info.project, %server, message = %error.message, "{} failed; its items are left out", kind.method());
+                    }
+                    FailMode::Closed => {
+                        return Err(ErrorData::new(
+                            error.code,
+                            format!(
+                                "{} of server {server} failed: {}",
+                                kind.method(),
+                                error.message
+                            ),
+                            error.data,
+                        ));
+                    }
+                },
+            }
+        }
+        Ok(merged)
+    }
+
+    async fn refresh_tools(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(u64, Arc<Vec<Tool>>), ErrorData> {
+        let gathered = self
+            .gather(Kind::Tools, context, |peer| async move {
+                peer.list_all_tools().await
+            })
+            .await?;
+        let mut names = NameMap::new(self.namespace());
+        let mut tools = Vec::new();
+        for (server, list) in gathered {
+            for mut tool in list {
+                if let Some(exposed) = names.insert(&server, &tool.name) {
+                    tool.name = Cow::Owned(exposed);
+                    tools.push(tool);
+                }
+            }
+        }
+        let tools = Arc::new(self.hooks.tools_list(&self.info, tools).await?);
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        let mut catalogs = lock(&self.catalogs);
+        catalogs.tools = Snapshot {
+            generation,
+            items: tools.clone(),
+        };
+        catalogs.tool_names = Some(names);
+        Ok((generation, tools))
+    }
+
+    async fn refresh_prompts(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(u64, Arc<Vec<Prompt>>), ErrorData> {
+        let gathered = self
+            .gather(Kind::Prompts, context, |peer| async move {
+                peer.list_all_prompts().await
+            })
+            .await?;
+        let mut names = NameMap::new(self.namespace());
+        let mut prompts = Vec::new();
+        for (server, list) in gathered {
+            for mut prompt in list {
+                if let Some(exposed) = names.insert(&server, &prompt.name) {
+                    prompt.name = exposed;
+                    prompts.push(prompt);
+                }
+            }
+        }
+        let prompts = Arc::new(self.hooks.prompts_list(&self.info, prompts).await?);
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        let mut catalogs = lock(&self.catalogs);
+        catalogs.prompts = Snapshot {
+            generation,
+            items: prompts.clone(),
+        };
+        catalogs.prompt_names = Some(names);
+        Ok((generation, prompts))
+    }
+
+    async fn refresh_resources(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(u64, Arc<Vec<Resource>>), ErrorData> {
+        let gathered = self
+            .gather(Kind::Resources, context, |peer| async move {
+                peer.list_all_resources().await
+            })
+            .await?;
+        let mut owners = ResourceMap::new();
+        let mut resources = Vec::new();
+        for (server, list) in gathered {
+            for resource in list {
+                if owners.insert(&server, &resource.uri) {
+                    resources.push(resource);
+                }
+            }
+        }
+        let resources = Arc::new(self.hooks.resources_list(&self.info, resources).await?);
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        let mut catalogs = lock(&self.catalogs);
+        catalogs.resources = Snapshot {
+            generation,
+            items: resources.clone(),
+        };
+        catalogs.resource_owners = owners;
+        Ok((generation, resources))
+    }
+
+    /// The page a list request asks for: a fresh list for the first page, the snapshot the
+    /// cursor names for the others.
+    async fn list_page<T, R, Fut>(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        snapshot: impl Fn(&Catalogs) -> &Snapshot<T>,
+        refresh: R,
+    ) -> Result<(Vec<T>, Option<String>), ErrorData>
+    where
+        T: Clone,
+        R: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(u64, Arc<Vec<T>>), ErrorData>>,
+    {
+        let size = self.config.page_size.max(1);
+        match request.and_then(|request| request.cursor) {
+            None => {
+                let (generation, items) = refresh().await?;
+                page(&items, generation, 0, size)
+            }
+            Some(text) => {
+                let (generation, offset) = parse_cursor(&text).ok_or_else(stale_cursor)?;
+                let items = {
+                    let catalogs = lock(&self.catalogs);
+                    let current = snapshot(&catalogs);
+                    if current.generation != generation {
+                        return Err(stale_cursor());
+                    }
+                    current.items.clone()
+                };
+                page(&items, generation, offset, size)
+            }
+        }
+    }
+
+    async fn resolve_tool(
+        &self,
+        name: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Target, ErrorData> {
+        let known = |catalogs: &Catalogs| {
+            catalogs
+                .tool_names
+                .as_ref()
+                .and_then(|names| names.resolve(name).cloned())
+        };
+        if let Some(target) = known(&lock(&self.catalogs)) {
+            return Ok(target);
+        }
+        self.refresh_tools(context).await?;
+        known(&lock(&self.catalogs))
+            .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool: {name}"), None))
+    }
+
+    async fn resolve_prompt(
+        &self,
+        name: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Target, ErrorData> {
+        let known = |catalogs: &Catalogs| {
+            catalogs
+                .prompt_names
+                .as_ref()
+                .and_then(|names| names.resolve(name).cloned())
+        };
+        if let Some(target) = known(&lock(&self.catalogs)) {
+            return Ok(target);
+        }
+        self.refresh_prompts(context).await?;
+        known(&lock(&self.catalogs))
+            .ok_or_else(|| ErrorData::invalid_params(format!("unknown prompt: {name}"), None))
+    }
+
+    async fn resource_owner(
+        &self,
+        uri: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<String, ErrorData> {
+        let known = |catalogs: &Catalogs| catalogs.resource_owners.owner(uri).map(str::to_owned);
+        if let Some(server) = known(&lock(&self.catalogs)) {
+            return Ok(server);
+        }
+        self.refresh_resources(context).await?;
+        known(&lock(&self.catalogs)).ok_or_else(|| {
+            ErrorData::resource_not_found(
+                format!(
+                    "no server of project {} has resource {uri}",
+                    self.info.project
+                ),
+                None,
+            )
+        })
+    }
+
+    /// The servers' own instructions, each under its name (from the links open now).
+    async fn instructions(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        for server in self.upstreams.servers().iter() {
+            if let Some(link) = self.upstreams.current_link(server).await
+                && let Some(text) = &link.server_info().instructions
+                && !text.trim().is_empty()
+            {
+                parts.push(format!("## {server}\n{}", text.trim()));
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join("\n\n"))
+    }
+}
+
+impl<H: Hooks> Drop for ProjectSession<H> {
+    fn drop(&mut self) {
+        self.ct.cancel();
+        if self.created.load(Ordering::Acquire) {
+            self.hooks.session_destroyed(&self.info);
+        }
+    }
+}
+
+impl<H: Hooks> ServerHandler for ProjectSession<H> {
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        context.peer.set_peer_info(request.clone());
+        if !self.created.swap(true, Ordering::AcqRel) {
+            self.hooks.session_created(&self.info).await;
+            self.watch_project(context.peer.clone());
+        }
+        let mut result = self.negotiate_initialize(&request)?;
+        result.instructions = self.instructions().await;
+        self.hooks.initialize(&self.info, &request, result).await
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(ProtocolVersion::known_up_to(&NEWEST_PROTOCOL_VERSION))
+    }
+
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .build();
+        InitializeResult::new(capabilities).with_server_info(Implementation::new(
+            format!("mcplocal/{}", self.info.project),
+            env!("CARGO_PKG_VERSION"),
+        ))
+    }
+
+    async fn discover(
+        &self,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<DiscoverResult, ErrorData> {
+        // Tells 2026-07-28 clients to fall back to `initialize`.
+        Err(ErrorData::method_not_found::<DiscoverRequestMethod>())
+    }
+
+    async fn ping(&self, _context: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        Ok(())
+    }
+
+    async fn list_tools(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let (tools, next) = self
+            .list_page(request, |c| &c.tools, || self.refresh_tools(&context))
+            .await?;
+        let mut result = ListToolsResult::with_all_items(tools);
+        result.next_cursor = next;
+        Ok(result)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let target = self.resolve_tool(&request.name, &context).await?;
+        let response = match self
+            .hooks
+            .before_tool_call(&self.info, &target, request)
+            .await?
+        {
+            BeforeToolCall::Respond(response) => response,
+            BeforeToolCall::Forward(mut request) => {
+                request.name = Cow::Owned(target.name.clone());
+                self.on_server(&target.server, &context, |peer| async move {
+                    peer.call_tool_once(request).await
+                })
+                .await?
+            }
+        };
+        self.hooks
+            .after_tool_call(&self.info, &target, response)
+            .await
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let (prompts, next) = self
+            .list_page(request, |c| &c.prompts, || self.refresh_prompts(&context))
+            .await?;
+        let mut result = ListPromptsResult::with_all_items(prompts);
+        result.next_cursor = next;
+        Ok(result)
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let target = self.resolve_prompt(&request.name, &context).await?;
+        let mut upstream = request.clone();
+        upstream.name = target.name.clone();
+        let response = self
+            .on_server(&target.server, &context, |peer| async move {
+                peer.get_prompt_once(upstream).await
+            })
+            .await?;
+        self.hooks
+            .prompt_get(&self.info, &target, &request, response)
+            .await
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let (resources, next) = self
+            .list_page(
+                request,
+                |c| &c.resources,
+                || self.refresh_resources(&context),
+            )
+            .await?;
+        let mut result = ListResourcesResult::with_all_items(resources);
+        result.next_cursor = next;
+        Ok(result)
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let server = self.resource_owner(&request.uri, &context).await?;
+        let upstream = request.clone();
+        let response = self
+            .on_server(&server, &context, |peer| async move {
+                peer.read_resource_once(upstream).await
+            })
+            .await?;
+        self.hooks
+            .resource_read(&self.info, &server, &request, response)
+            .await
+    }
+}
+
+/// The streamable-HTTP service that [`mcp_service`] builds.
+pub type ProjectService<H> = StreamableHttpService<ProjectSession<H>, LocalSessionManager>;
+
+/// The project's MCP endpoint as one tower service (rmcp's streamable HTTP with stateful
+/// sessions, one [`ProjectSession`] each). Mount it with axum's `route_service`.
+pub fn mcp_service<H: Hooks>(
+    upstreams: Arc<ProjectUpstreams>,
+    hooks: Arc<H>,
+    config: Arc<ProjectConfig>,
+    http: StreamableHttpServerConfig,
+) -> ProjectService<H> {
+    StreamableHttpService::new(
+        move || {
+            Ok(ProjectSession::new(
+                upstreams.clone(),
+                hooks.clone(),
+                config.clone(),
+            ))
+        },
+        Arc::new(LocalSessionManager::default()),
+        http,
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        assert_eq!(parse_cursor(&cursor(7, 300)), Some((7, 300)));
+        assert_eq!(parse_cursor("nonsense"), None);
+        assert_eq!(parse_cursor("1.zz"), None);
+    }
+
+    #[test]
+    fn pages_cover_the_list_once() {
+        let items: Vec<u32> = (0..5).collect();
+        let (first, next) = page(&items, 3, 0, 2).unwrap();
+        assert_eq!(first, [0, 1]);
+        let (generation, offset) = parse_cursor(&next.unwrap()).unwrap();
+        assert_eq!((generation, offset), (3, 2));
+        let (second, next) = page(&items, 3, offset, 2).unwrap();
+        assert_eq!(second, [2, 3]);
+        let (_, offset) = parse_cursor(&next.unwrap()).unwrap();
+        let (last, next) = page(&items, 3, offset, 2).unwrap();
+        assert_eq!(last, [4]);
+        assert_eq!(next, None);
+        assert!(page(&items, 3, 6, 2).is_err());
+        assert_eq!(page::<u32>(&[], 1, 0, 2).unwrap(), (vec![], None));
+    }
+}

@@ -1,0 +1,339 @@
+//! The project's servers, and one MCP client session per server to mcpd's endpoint for it.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use mcp_proxy::{ProxyError, UpstreamLink, UpstreamTransport};
+use serde::Deserialize;
+use tokio::sync::watch;
+
+/// Default time allowed for one upstream `initialize` handshake.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// After a failed connection to a server, further requests fail at once for this long rather
+/// than each waiting for another attempt.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// What can go wrong talking to mcpd.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    /// The REST request failed below HTTP (mcpd down, connection refused...).
+    #[error("cannot reach mcpd at {url}: {source}")]
+    Http {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// mcpd answered the REST request with an error.
+    #[error("mcpd answered {status} to GET {url}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+
+    /// The server is not in the project's server list.
+    #[error("server {server:?} is not part of project {project:?}")]
+    UnknownServer { project: String, server: String },
+
+    /// The MCP session to mcpd's endpoint of a server could not be opened.
+    #[error("cannot open an MCP session to server {server:?} through mcpd: {source}")]
+    Connect {
+        server: String,
+        #[source]
+        source: ProxyError,
+    },
+
+    /// A recent attempt to connect failed; not retried yet.
+    #[error("server {server:?} is unavailable (last attempt: {reason}); retrying shortly")]
+    Backoff { server: String, reason: String },
+}
+
+#[derive(Deserialize)]
+struct ProjectDoc {
+    #[serde(default)]
+    servers: Vec<String>,
+}
+
+#[derive(Default)]
+struct Slot {
+    link: Option<Arc<UpstreamLink>>,
+    failed: Option<(Instant, String)>,
+}
+
+type SlotRef = Arc<tokio::sync::Mutex<Slot>>;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The servers of one project and an MCP client session (an [`UpstreamLink`]) to mcpd's
+/// endpoint `{mcpd}/api/v1/mcp/{server}` for each, shared by all client sessions of the
+/// project. A link that closes (mcpd restarted, session expired) is reopened on next use.
+///
+/// The server list is read once by [`Self::connect`]; [`Self::refresh`] (or the task of
+/// [`Self::spawn_refresher`]) reads it again, opens sessions to added servers, closes those
+/// of removed ones and tells [`Self::subscribe`]rs.
+pub struct ProjectUpstreams {
+    mcpd: String,
+    project: String,
+    http: reqwest::Client,
+    servers: Mutex<Arc<Vec<String>>>,
+    slots: Mutex<BTreeMap<String, SlotRef>>,
+    connect_timeout: Duration,
+    changes: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for ProjectUpstreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProjectUpstreams")
+            .field("mcpd", &self.mcpd)
+            .field("project", &self.project)
+            .field("servers", &self.servers())
+            .finish()
+    }
+}
+
+/// Reads `GET {mcpd}/api/v1/projects/{project}` and returns its `servers`, in order.
+pub async fn fetch_project_servers(
+    http: &reqwest::Client,
+    mcpd: &str,
+    project: &str,
+) -> Result<Vec<String>, UpstreamError> {
+    let url = format!("{}/api/v1/projects/{project}", mcpd.trim_end_matches('/'));
+    let http_error = |source| UpstreamError::Http {
+        url: url.clone(),
+        source,
+    };
+    let response = http.get(&url).send().await.map_err(http_error)?;
+    let status = response.status();
+    if !status.is_success() {
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let message = body["error"]["message"]
+            .as_str()
+            .unwrap_or("no error message")
+            .to_owned();
+        return Err(UpstreamError::Status {
+            url,
+            status: status.as_u16(),
+            message,
+        });
+    }
+    let doc: ProjectDoc = response.json().await.map_err(http_error)?;
+    Ok(doc.servers)
+}
+
+impl ProjectUpstreams {
+    /// Reads the project's server list from mcpd and opens a session to each server, all at
+    /// once. A server that cannot be reached now does not fail this (it is retried on use);
+    /// an unknown project or an unreachable mcpd does.
+    pub async fn connect(
+        mcpd: impl Into<String>,
+        project: impl Into<String>,
+        connect_timeout: Duration,
+    ) -> Result<ProjectUpstreams, UpstreamError> {
+        let mcpd = mcpd.into().trim_end_matches('/').to_owned();
+        let project = project.into();
+        let servers = fetch_project_servers(&reqwest::Client::new(), &mcpd, &project).await?;
+        let upstreams = Self::with_servers(mcpd, project, servers, connect_timeout);
+        let servers = upstreams.servers();
+        let opened = join_all(servers.iter().map(|server| upstreams.link(server))).await;
+        for (server, result) in servers.iter().zip(opened) {
+            if let Err(error) = result {
+                tracing::warn!(project = %upstreams.project, %server, %error, "server not reachable yet");
+            }
+        }
+        Ok(upstreams)
+    }
+
+    /// Upstreams for a known server list, without reading mcpd's REST API or connecting
+    /// (sessions open on first use).
+    pub fn with_servers(
+        mcpd: impl Into<String>,
+        project: impl Into<String>,
+        servers: Vec<String>,
+        connect_timeout: Duration,
+    ) -> ProjectUpstreams {
+        let servers = dedup(servers);
+        ProjectUpstreams {
+            mcpd: mcpd.into().trim_end_matches('/').to_owned(),
+            project: project.into(),
+            http: reqwest::Client::new(),
+            slots: Mutex::new(
+                servers
+                    .iter()
+                    .map(|server| (server.clone(), SlotRef::default()))
+                    .collect(),
+            ),
+            servers: Mutex::new(Arc::new(servers)),
+            connect_timeout,
+            changes: watch::Sender::new(0),
+        }
+    }
+
+    /// Reads the project's server list from mcpd again. When it changed: sessions to added
+    /// servers are opened on first use, those of removed servers closed, subscribers told.
+    /// Returns whether it changed.
+    pub async fn refresh(&self) -> Result<bool, UpstreamError> {
+        let servers = dedup(fetch_project_servers(&self.http, &self.mcpd, &self.project).await?);
+        if **self.servers() == servers {
+            return Ok(false);
+        }
+        let removed: Vec<SlotRef> = {
+            let mut slots = lock(&self.slots);
+            let gone: Vec<String> = slots
+                .keys()
+                .filter(|server| !servers.contains(server))
+                .cloned()
+                .collect();
+            for server in &servers {
+                slots.entry(server.clone()).or_default();
+            }
+            gone.iter()
+                .filter_map(|server| slots.remove(server))
+                .collect()
+        };
+        tracing::info!(project = %self.project, ?servers, "the project's servers changed");
+        *lock(&self.servers) = Arc::new(servers);
+        for slot in removed {
+            if let Some(link) = slot.lock().await.link.take() {
+                link.close();
+            }
+        }
+        self.changes.send_modify(|version| *version += 1);
+        Ok(true)
+    }
+
+    /// Calls [`Self::refresh`] every `interval` until the upstreams are dropped.
+    pub fn spawn_refresher(self: &Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let weak: Weak<Self> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let Some(upstreams) = weak.upgrade() else {
+                    return;
+                };
+                if let Err(error) = upstreams.refresh().await {
+                    tracing::warn!(project = %upstreams.project, %error, "cannot re-read the project");
+                }
+            }
+        })
+    }
+
+    /// A receiver that sees a new value each time the server list changes.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// The project's name.
+    pub fn project(&self) -> &str {
+        &self.project
+    }
+
+    /// The project's servers now, in the project's order (duplicates removed).
+    pub fn servers(&self) -> Arc<Vec<String>> {
+        lock(&self.servers).clone()
+    }
+
+    fn slot(&self, server: &str) -> Option<SlotRef> {
+        lock(&self.slots).get(server).cloned()
+    }
+
+    /// mcpd's MCP endpoint of `server`.
+    pub fn endpoint(&self, server: &str) -> String {
+        format!("{}/api/v1/mcp/{server}", self.mcpd)
+    }
+
+    /// The open link to `server`, if there is one now (never connects).
+    pub async fn current_link(&self, server: &str) -> Option<Arc<UpstreamLink>> {
+        let slot = self.slot(server)?;
+        let slot = slot.lock().await;
+        slot.link.clone().filter(|link| !link.is_closed())
+    }
+
+    /// The link to `server`, opening a new session if it has none or its link closed.
+    pub async fn link(&self, server: &str) -> Result<Arc<UpstreamLink>, UpstreamError> {
+        let Some(slot) = self.slot(server) else {
+            return Err(UpstreamError::UnknownServer {
+                project: self.project.clone(),
+                server: server.to_owned(),
+            });
+        };
+        let mut slot = slot.lock().await;
+        if let Some(link) = &slot.link
+            && !link.is_closed()
+        {
+            return Ok(link.clone());
+        }
+        slot.link = None;
+        if let Some((at, reason)) = &slot.failed
+            && at.elapsed() < RETRY_AFTER
+        {
+            return Err(UpstreamError::Backoff {
+                server: server.to_owned(),
+                reason: reason.clone(),
+            });
+        }
+        let transport = UpstreamTransport::StreamableHttp {
+            url: self.endpoint(server),
+        };
+        match UpstreamLink::connect(transport, self.connect_timeout).await {
+            Ok(link) => {
+                let link = Arc::new(link);
+                tracing::debug!(project = %self.project, server, link = link.id(), "upstream session opened");
+                slot.link = Some(link.clone());
+                slot.failed = None;
+                Ok(link)
+            }
+            Err(source) => {
+                slot.failed = Some((Instant::now(), source.to_string()));
+                Err(UpstreamError::Connect {
+                    server: server.to_owned(),
+                    source,
+                })
+            }
+        }
+    }
+
+    /// Drops `link` of `server` (it failed under a request) so the next use reconnects.
+    pub async fn discard(&self, server: &str, link: &Arc<UpstreamLink>) {
+        if let Some(slot) = self.slot(server) {
+            let mut slot = slot.lock().await;
+            if slot
+                .link
+                .as_ref()
+                .is_some_and(|current| Arc::ptr_eq(current, link))
+            {
+                slot.link = None;
+            }
+        }
+        link.close();
+    }
+
+    /// Closes every link.
+    pub async fn close(&self) {
+        let slots: Vec<SlotRef> = lock(&self.slots).values().cloned().collect();
+        for slot in slots {
+            if let Some(link) = slot.lock().await.link.take() {
+                link.close();
+            }
+        }
+    }
+}
+
+fn dedup(servers: Vec<String>) -> Vec<String> {
+    let mut unique = Vec::with_capacity(servers.len());
+    for server in servers {
+        if !unique.contains(&server) {
+            unique.push(server);
+        }
+    }
+    unique
+}

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use test_support::{Backend, Mcpd, test_server_image};
 
 use crate::client::Api;
-use crate::runtime::{instances, wait_for};
+use crate::runtime::{instances, running, wait_for};
 
 fn docker(args: &[&str]) -> String {
     let out = Command::new("docker").args(args).output().unwrap();
@@ -49,10 +49,6 @@ fn server(name: &str, extra: Value) -> Value {
         doc.extend(extra);
     }
     doc
-}
-
-fn running(n: usize) -> impl Fn(&[(String, String, u64)]) -> bool {
-    move |seen| seen.len() == n && seen.iter().all(|(_, state, _)| state == "Running")
 }
 
 #[test]

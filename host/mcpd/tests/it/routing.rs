@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use test_support::{Backend, Mcpd, test_server_image};
 
 use crate::client::Api;
-use crate::runtime::{venv_python, wait_for};
+use crate::runtime::{running, venv_python, wait_for};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -40,10 +40,6 @@ fn text(result: &CallToolResult) -> String {
         .filter_map(|c| c.as_text().map(|t| t.text.clone()))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn running(n: usize) -> impl Fn(&[(String, String, u64)]) -> bool {
-    move |seen| seen.len() == n && seen.iter().all(|(_, state, _)| state == "Running")
 }
 
 #[test]

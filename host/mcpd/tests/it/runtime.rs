@@ -64,7 +64,8 @@ pub fn wait_for(
     }
 }
 
-fn running(n: usize) -> impl Fn(&[(String, String, u64)]) -> bool {
+/// A `wait_for` check: exactly `n` instances, all Running.
+pub fn running(n: usize) -> impl Fn(&[(String, String, u64)]) -> bool {
     move |seen| seen.len() == n && seen.iter().all(|(_, state, _)| state == "Running")
 }
 

@@ -2,6 +2,11 @@
 //! to a baseline measured in the same run (these machines are noisy; ratios travel better).
 //!
 //! Everything runs the release binaries over loopback, with a temporary `$MCPCTL_HOME`.
+//!
+//! `cargo xtask bench runtime` (module [`runtime`]): MCP routing latency and throughput,
+//! create-to-first-call and idle RSS with running servers.
+
+mod runtime;
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -16,27 +21,28 @@ use crate::run::{output, root, status};
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("control-plane") => control_plane(),
+        Some("runtime") => runtime::run(),
         other => Err(format!(
-            "unknown benchmark {other:?}; one of: control-plane"
+            "unknown benchmark {other:?}; one of: control-plane, runtime"
         )),
     }
 }
 
-fn release_bin(name: &str) -> PathBuf {
+pub(crate) fn release_bin(name: &str) -> PathBuf {
     root().join("target/release").join(name)
 }
 
-struct Daemon {
-    child: Child,
-    url: String,
+pub(crate) struct Daemon {
+    pub(crate) child: Child,
+    pub(crate) url: String,
     _home: TempHome,
 }
 
 /// A temporary folder removed on drop (xtask has no dependencies, so no tempfile crate).
-struct TempHome(PathBuf);
+pub(crate) struct TempHome(pub(crate) PathBuf);
 
 impl TempHome {
-    fn new(tag: &str) -> TempHome {
+    pub(crate) fn new(tag: &str) -> TempHome {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -62,7 +68,10 @@ impl Drop for Daemon {
 }
 
 /// Starts mcpd and returns it with the time from spawn to its ready line.
-fn start(home: TempHome, database_url: Option<&str>) -> Result<(Daemon, Duration), String> {
+pub(crate) fn start(
+    home: TempHome,
+    database_url: Option<&str>,
+) -> Result<(Daemon, Duration), String> {
     let mut cmd = Command::new(release_bin("mcpd"));
     cmd.args(["--listen", "127.0.0.1:0"])
         .env("MCPCTL_HOME", &home.0)
@@ -95,7 +104,7 @@ fn start(home: TempHome, database_url: Option<&str>) -> Result<(Daemon, Duration
     ))
 }
 
-fn rss_kib(pid: u32) -> Result<u64, String> {
+pub(crate) fn rss_kib(pid: u32) -> Result<u64, String> {
     let status =
         std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
     status

@@ -3,7 +3,8 @@
 //! - `cargo xtask demo`: the README's first command (mcpd on SQLite, mcpctl walk-through).
 //! - `cargo xtask test`: provisions PostgreSQL (starts the local cluster, creates a test role)
 //!   and runs the whole test suite on SQLite and PostgreSQL, plus fmt and clippy.
-//! - `cargo xtask bench control-plane`: the control-plane figures of BENCHMARKS.md.
+//! - `cargo xtask bench control-plane` and `cargo xtask bench runtime`: the figures of
+//!   BENCHMARKS.md.
 
 mod bench;
 mod demo;
@@ -20,6 +21,7 @@ tasks:
   demo [--keep]                build, start mcpd on SQLite, create and list resources with mcpctl
   test [--no-lint] [-- ARGS]   provision PostgreSQL, build, run every test on both databases
   bench control-plane          measure mcpd start-up, RSS, apply and list (release build)
+  bench runtime                measure routing latency, create-to-first-call, RSS with 20 servers
 ";
 
 fn main() -> ExitCode {

@@ -12,6 +12,7 @@ mod observe;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use store::{SecretCipher, Store};
 use tokio::net::TcpListener;
 
@@ -107,6 +108,13 @@ pub async fn serve(
     let app = api::router(state, max_body_bytes);
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = Arc::clone(&stopping);
+    // Answers go out in more than one write; without TCP_NODELAY a client that keeps its
+    // connection waits for its own delayed ACK (~40 ms) before the rest arrives.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::warn!("cannot set TCP_NODELAY: {err}");
+        }
+    });
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

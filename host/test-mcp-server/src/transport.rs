@@ -58,6 +58,10 @@ async fn serve_streamable_http(server: TestServer, port: u16) -> anyhow::Result<
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
     // Tests and the runtime wait for this line.
     eprintln!("listening on http://{}{HTTP_PATH}", listener.local_addr()?);
+    // Without TCP_NODELAY a client that keeps its connection waits for a delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router).await?;
     Ok(())
 }

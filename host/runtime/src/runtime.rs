@@ -517,13 +517,19 @@ impl<L: Link> Runtime<L> {
             self.stop_runtime(session.backend, Some(&session.runtime_id), &session.id)
                 .await;
         }
+        // Stopping can take the engine's whole stop timeout; do it beside the loop so other
+        // servers are not held up.
         for instance in to_stop {
-            self.stop_runtime(
-                instance.spec.backend,
-                instance.runtime_id.as_deref(),
-                &instance.id,
-            )
-            .await;
+            let runtime = Arc::clone(self);
+            tokio::spawn(async move {
+                runtime
+                    .stop_runtime(
+                        instance.spec.backend,
+                        instance.runtime_id.as_deref(),
+                        &instance.id,
+                    )
+                    .await;
+            });
         }
         for id in to_check {
             self.check_exit(&id).await;

@@ -108,6 +108,40 @@ struct Catalogs {
     resource_owners: ResourceMap,
 }
 
+/// The name of a listed item, whichever string type rmcp gives it.
+enum NameField<'a> {
+    Cow(&'a mut Cow<'static, str>),
+    Owned(&'a mut String),
+}
+
+/// Renames every item of every server to its exposed (namespaced) name, dropping those the
+/// namespace has no room for; returns the reverse map with the items. Shared by tools and
+/// prompts, which follow the same naming rules.
+fn namespaced<T>(
+    namespace: Namespace,
+    gathered: Vec<(String, Vec<T>)>,
+    name_of: impl Fn(&mut T) -> NameField<'_>,
+) -> (NameMap, Vec<T>) {
+    let mut names = NameMap::new(namespace);
+    let mut items = Vec::new();
+    for (server, list) in gathered {
+        for mut item in list {
+            let exposed = match name_of(&mut item) {
+                NameField::Cow(name) => names
+                    .insert(&server, name)
+                    .map(|exposed| *name = Cow::Owned(exposed)),
+                NameField::Owned(name) => {
+                    names.insert(&server, name).map(|exposed| *name = exposed)
+                }
+            };
+            if exposed.is_some() {
+                items.push(item);
+            }
+        }
+    }
+    (names, items)
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -357,16 +391,9 @@ impl<H: Hooks> ProjectSession<H> {
                 peer.list_all_tools().await
             })
             .await?;
-        let mut names = NameMap::new(self.namespace());
-        let mut tools = Vec::new();
-        for (server, list) in gathered {
-            for mut tool in list {
-                if let Some(exposed) = names.insert(&server, &tool.name) {
-                    tool.name = Cow::Owned(exposed);
-                    tools.push(tool);
-                }
-            }
-        }
+        let (names, tools) = namespaced(self.namespace(), gathered, |tool: &mut Tool| {
+            NameField::Cow(&mut tool.name)
+        });
         let tools = Arc::new(self.hooks.tools_list(&self.info, tools).await?);
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         let mut catalogs = lock(&self.catalogs);
@@ -387,16 +414,9 @@ impl<H: Hooks> ProjectSession<H> {
                 peer.list_all_prompts().await
             })
             .await?;
-        let mut names = NameMap::new(self.namespace());
-        let mut prompts = Vec::new();
-        for (server, list) in gathered {
-            for mut prompt in list {
-                if let Some(exposed) = names.insert(&server, &prompt.name) {
-                    prompt.name = exposed;
-                    prompts.push(prompt);
-                }
-            }
-        }
+        let (names, prompts) = namespaced(self.namespace(), gathered, |prompt: &mut Prompt| {
+            NameField::Owned(&mut prompt.name)
+        });
         let prompts = Arc::new(self.hooks.prompts_list(&self.info, prompts).await?);
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         let mut catalogs = lock(&self.catalogs);

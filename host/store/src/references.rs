@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use resource_model::spec::ServerSpec;
-use resource_model::validate::parse_link;
+use resource_model::validate::{PromptLink, parse_link};
 use resource_model::{Key, Kind, Resource, Spec};
 
 use crate::error::StoreError;
@@ -21,14 +21,12 @@ fn server_uses_secret(spec: &ServerSpec, secret: &str) -> bool {
             .any(|f| f.secret_key_ref.name == secret)
 }
 
-fn prompt_links_to(resource: &Resource, project: &str, server: Option<&str>) -> bool {
+/// The link of a linked prompt.
+fn prompt_link(resource: &Resource) -> Option<PromptLink<'_>> {
     let Spec::Prompt(prompt) = &resource.spec else {
-        return false;
+        return None;
     };
-    let Some(link) = prompt.link.as_deref().and_then(|l| parse_link(l).ok()) else {
-        return false;
-    };
-    link.project == project && server.is_none_or(|s| link.server == s)
+    parse_link(prompt.link.as_deref()?).ok()
 }
 
 fn names(resources: &[&Resource]) -> String {
@@ -158,8 +156,8 @@ impl<C: Rows> Tx<'_, C> {
         let linking: Vec<&Resource> = prompts
             .iter()
             .filter(|p| match (project, server) {
-                (Some(project), _) => prompt_links_to(p, project, None),
-                (None, Some(server)) => prompt_link_server(p) == Some(server),
+                (Some(project), _) => prompt_link(p).is_some_and(|l| l.project == project),
+                (None, Some(server)) => prompt_link(p).is_some_and(|l| l.server == server),
                 (None, None) => false,
             })
             .collect();
@@ -274,11 +272,4 @@ impl<C: Rows> Tx<'_, C> {
         }
         Ok(())
     }
-}
-
-fn prompt_link_server(resource: &Resource) -> Option<&str> {
-    let Spec::Prompt(prompt) = &resource.spec else {
-        return None;
-    };
-    parse_link(prompt.link.as_deref()?).ok().map(|l| l.server)
 }

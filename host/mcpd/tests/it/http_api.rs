@@ -293,6 +293,20 @@ fn references_are_checked_both_ways(backend: Backend) {
         reply.message()
     );
 
+    // A prompt linking to a server keeps the server from being deleted.
+    let linked = api.post_json(
+        "/api/v1/prompts?project=monitoring",
+        &json!({"name": "clock-page", "link": "monitoring/clock:time://now"}),
+    );
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    let reply = api.delete("/api/v1/servers/clock");
+    assert_eq!(reply.status, 409);
+    assert!(
+        reply.message().contains("linked from prompt clock-page"),
+        "{}",
+        reply.message()
+    );
+
     // Deleting a project takes its prompts with it.
     assert_eq!(api.delete("/api/v1/projects/monitoring").status, 200);
     assert!(api.names("/api/v1/prompts").is_empty());

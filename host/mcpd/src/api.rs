@@ -148,10 +148,15 @@ async fn health() -> Json<Value> {
 
 async fn status(State(state): Shared) -> ApiResult<Json<Value>> {
     let counts = state.store.counts().await?;
-    let resources: serde_json::Map<String, Value> = counts
+    let mut resources: serde_json::Map<String, Value> = counts
         .into_iter()
         .map(|(kind, n)| (kind.plural().to_owned(), Value::from(n)))
         .collect();
+    // Instances are the runtime's observed state, not rows of the store.
+    resources.insert(
+        Kind::Instance.plural().to_owned(),
+        Value::from(state.runtime.instances(None).len()),
+    );
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "database": state.store.backend().as_str(),

@@ -108,6 +108,7 @@ fn a_process_server_runs_scales_and_goes() {
         three.iter().any(|i| i.0 == one[0].0),
         "scaling up keeps the first instance"
     );
+    assert_eq!(api.get("/api/v1/status").body["resources"]["instances"], 3);
 
     assert_eq!(
         api.patch_json("/api/v1/servers/clock", &json!({"replicas": 1}))

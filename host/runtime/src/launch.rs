@@ -90,31 +90,38 @@ fn secret_data(resources: &[Resource], name: &str) -> Option<BTreeMap<String, St
     })
 }
 
-/// Builds the launch spec of one server from the store's current state.
-pub async fn resolve(store: &Store, server: &Resource) -> Result<LaunchSpec, RuntimeError> {
-    let Spec::Server(spec) = &server.spec else {
-        return Err(RuntimeError::Config(format!(
-            "{} is not a server",
-            server.name
-        )));
-    };
-    let template = match &spec.from_template {
-        Some(name) => match store.get(Kind::Template, None, name).await {
-            Ok(Resource {
-                spec: Spec::Template(t),
-                ..
-            }) => Some(t),
-            Ok(_) | Err(_) => {
-                return Err(RuntimeError::Config(format!(
-                    "server {}: template {name} does not exist",
-                    server.name
-                )));
-            }
-        },
-        None => None,
-    };
+/// The launch spec of every server (or why it cannot run), from one read of the servers,
+/// templates and secrets in the store.
+pub async fn resolve_all(
+    store: &Store,
+) -> Result<std::collections::BTreeMap<String, Result<LaunchSpec, String>>, RuntimeError> {
+    let servers = store.list(Kind::Server, None).await?;
+    let templates = store.list(Kind::Template, None).await?;
     let secrets = store.list(Kind::Secret, None).await?;
-    build(&server.name, spec, template.as_ref(), &secrets)
+    Ok(servers
+        .iter()
+        .filter_map(|server| match &server.spec {
+            Spec::Server(spec) => Some((server.name.clone(), spec)),
+            _ => None,
+        })
+        .map(|(name, spec)| {
+            let template = spec.from_template.as_ref().map(|wanted| {
+                templates.iter().find_map(|t| match &t.spec {
+                    Spec::Template(t_spec) if &t.name == wanted => Some(t_spec),
+                    _ => None,
+                })
+            });
+            let launch = match template {
+                Some(None) => Err(format!(
+                    "server {name}: template {} does not exist",
+                    spec.from_template.as_deref().unwrap_or_default()
+                )),
+                Some(Some(t)) => build(&name, spec, Some(t), &secrets).map_err(|e| e.to_string()),
+                None => build(&name, spec, None, &secrets).map_err(|e| e.to_string()),
+            };
+            (name, launch)
+        })
+        .collect())
 }
 
 fn build(

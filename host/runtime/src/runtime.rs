@@ -11,14 +11,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use resource_model::spec::InstanceSpec;
-use resource_model::{Kind, Resource, Spec};
+use resource_model::{Resource, Spec};
 use store::Store;
 use tokio::sync::{Notify, broadcast};
 
 use crate::docker::DockerBackend;
 use crate::endpoint::Endpoint;
 use crate::error::RuntimeError;
-use crate::launch::{BackendKind, LaunchSpec, resolve};
+use crate::launch::{BackendKind, LaunchSpec, resolve_all};
 use crate::logs::LogBuffer;
 use crate::process::ProcessBackend;
 
@@ -269,21 +269,13 @@ impl<L: Link> Runtime<L> {
 
     /// The desired launch spec of every server, or why it cannot run.
     async fn desired(&self) -> Option<BTreeMap<String, Result<LaunchSpec, String>>> {
-        let servers = match self.store.list(Kind::Server, None).await {
-            Ok(servers) => servers,
+        match resolve_all(&self.store).await {
+            Ok(desired) => Some(desired),
             Err(e) => {
-                tracing::error!("reconcile: cannot read servers: {e}");
-                return None;
+                tracing::error!("reconcile: cannot read the desired state: {e}");
+                None
             }
-        };
-        let mut desired = BTreeMap::new();
-        for server in servers {
-            let spec = resolve(&self.store, &server)
-                .await
-                .map_err(|e| e.to_string());
-            desired.insert(server.name, spec);
         }
-        Some(desired)
     }
 
     async fn adopt(self: &Arc<Self>, desired: &BTreeMap<String, Result<LaunchSpec, String>>) {

@@ -1,0 +1,1 @@
+//! Language-model providers (work in progress).

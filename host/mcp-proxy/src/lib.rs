@@ -90,7 +90,7 @@ mod sse;
 
 pub use error::ProxyError;
 pub use http::{MCP_ROUTE, McpService, ProxyConfig, mcp_service, router};
-pub use link::{UpstreamLink, UpstreamTransport};
+pub use link::{ClientSession, ForwardContext, ForwardError, UpstreamLink, UpstreamTransport};
 pub use provider::{LinkProvider, SessionMode};
 pub use session::{NEWEST_PROTOCOL_VERSION, ProxySession, server_from_path};
 pub use sse::{MAX_SSE_EVENT_BYTES, SseError};

@@ -11,8 +11,9 @@ use futures_util::future::join_all;
 use rmcp::model::JsonRpcMessage;
 use rmcp::model::{
     CancelledNotification, CancelledNotificationParam, ClientCapabilities, ClientConfig,
-    ClientRequest, ClientResult, ErrorCode, GetExtensions, GetMeta, Implementation, PingRequest,
-    ProtocolVersion, ServerNotification, ServerPeerInfo, ServerRequest,
+    ClientNotification, ClientRequest, ClientResult, ErrorCode, GetExtensions, GetMeta,
+    Implementation, NotificationMetaObject, PingRequest, ProgressToken, ProtocolVersion, RequestId,
+    RequestMetaObject, ServerNotification, ServerPeerInfo, ServerRequest, ServerResult,
 };
 use rmcp::service::{
     InboundStreamOrigin, NotificationContext, OriginatingRequestId, Peer, PeerRequestOptions,
@@ -29,10 +30,102 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ProxyError;
-use crate::hub::Hub;
+use crate::hub::{DownstreamSession, Hub};
 use crate::sse::SseTransport;
 
 static NEXT_LINK_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_CLIENT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How long an answer waits for the notifications the instance sent before it.
+const NOTIFICATION_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One client (downstream) session as the links it uses see it: where the instance's
+/// notifications, progress and server→client requests for it go. Cheap to clone.
+///
+/// A session must be [`UpstreamLink::subscribe`]d to a link to receive the instance's
+/// broadcast notifications (logging, list_changed, ...); [`UpstreamLink::forward`] routes
+/// progress and relayed requests to it either way.
+#[derive(Debug, Clone)]
+pub struct ClientSession {
+    inner: Arc<DownstreamSession>,
+}
+
+impl ClientSession {
+    /// A new session; `label` names it in logs (the server or project it belongs to).
+    pub fn new(label: impl Into<String>) -> Self {
+        let id = NEXT_CLIENT_SESSION_ID.fetch_add(1, Ordering::Relaxed);
+        Self {
+            inner: Arc::new(DownstreamSession::new(id, label.into())),
+        }
+    }
+
+    /// A process-unique number of the session.
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// What the session was labelled with.
+    pub fn label(&self) -> &str {
+        &self.inner.server
+    }
+
+    /// Sets the client's rmcp peer (once, when its `initialize` arrives); later calls are
+    /// ignored.
+    pub fn set_peer(&self, peer: Peer<RoleServer>) {
+        let _ = self.inner.peer.set(peer);
+    }
+
+    /// The upstream's progress token for a token this session's client uses on a relayed
+    /// server→client request (sampling, elicitation), if one is in flight.
+    pub fn upstream_progress_token(&self, downstream: &ProgressToken) -> Option<ProgressToken> {
+        self.inner.upstream_progress_token(downstream)
+    }
+}
+
+/// Why [`UpstreamLink::forward`] returned no result.
+#[derive(Debug)]
+pub enum ForwardError {
+    /// The instance answered with an MCP error.
+    Mcp(ErrorData),
+    /// The link is dead: its transport closed or failed, or the instance no longer knows
+    /// the session ("session not found"). The caller should replace the link.
+    Gone,
+    /// The client cancelled the request (the instance was told).
+    Cancelled,
+    /// rmcp failed otherwise.
+    Failed(ServiceError),
+}
+
+/// What a forwarded request carries from the client's request.
+#[derive(Debug)]
+pub struct ForwardContext {
+    /// The client's request id (server→client requests it causes are delivered on its stream).
+    pub id: RequestId,
+    /// The client's `_meta` (its progress token among them).
+    pub meta: RequestMetaObject,
+    /// Cancelled when the client cancels the request or its session ends.
+    pub ct: CancellationToken,
+}
+
+impl From<RequestContext<RoleServer>> for ForwardContext {
+    fn from(context: RequestContext<RoleServer>) -> Self {
+        let RequestContext { ct, id, meta, .. } = context;
+        Self { id, meta, ct }
+    }
+}
+
+/// Was `error` the upstream saying it no longer knows our session?
+pub(crate) fn is_session_gone(error: &ErrorData) -> bool {
+    let message = error.message.to_ascii_lowercase();
+    [
+        "session not found",
+        "session expired",
+        "unknown session",
+        "invalid session",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+}
 
 /// How to reach an instance.
 pub enum UpstreamTransport {
@@ -258,8 +351,92 @@ impl UpstreamLink {
         &self.peer
     }
 
-    pub(crate) fn hub(&self) -> &Arc<Hub> {
-        &self.hub
+    /// Lets `session` receive the instance's broadcast notifications (logging,
+    /// list_changed, resource updates). Idempotent.
+    pub fn subscribe(&self, session: &ClientSession) {
+        self.hub.subscribe(session.inner.clone());
+    }
+
+    /// Stops broadcasting to the session with this id.
+    pub fn unsubscribe(&self, session_id: u64) {
+        self.hub.unsubscribe(session_id);
+    }
+
+    /// Sends one client request to the instance on behalf of `session` and waits for the
+    /// answer. rmcp gives the request an upstream id and progress token unique on the link;
+    /// the instance's progress comes back to the session under its own token, and
+    /// server→client requests the instance makes while serving it are relayed to the
+    /// session's client. Cancelling `context.ct` cancels the request upstream. The instance's
+    /// notifications sent before its answer are delivered before it returns.
+    pub async fn forward(
+        &self,
+        session: &ClientSession,
+        mut request: ClientRequest,
+        context: ForwardContext,
+    ) -> Result<ServerResult, ForwardError> {
+        let ForwardContext { id, meta, ct } = context;
+        let downstream_token = meta.get_progress_token();
+        // rmcp's peer replaces the progress token with one unique on this link.
+        *request.get_meta_mut() = meta;
+
+        let pending = self.hub.begin();
+        let handle = match self
+            .peer
+            .send_request_with_option(request, PeerRequestOptions::no_options())
+            .await
+        {
+            Ok(handle) => handle,
+            Err(error) => return Err(classify(error)),
+        };
+        let upstream_id = handle.id.clone();
+        let _in_flight = self.hub.register(
+            &session.inner,
+            id,
+            upstream_id.clone(),
+            handle.progress_token.clone(),
+            downstream_token,
+        );
+        drop(pending);
+
+        let response = tokio::select! {
+            response = handle.await_response() => response,
+            () = ct.cancelled() => {
+                // The client cancelled (or its session ended): cancel upstream under the
+                // id rmcp gave the forwarded request.
+                let cancel = CancelledNotification::new(CancelledNotificationParam::new(
+                    Some(upstream_id),
+                    Some("cancelled by the MCP client".to_owned()),
+                ));
+                let _ = self
+                    .peer
+                    .send_notification(ClientNotification::CancelledNotification(cancel))
+                    .await;
+                return Err(ForwardError::Cancelled);
+            }
+        };
+        // Progress and logging the instance sent before its answer go out before it.
+        self.hub
+            .flush_notifications(NOTIFICATION_FLUSH_TIMEOUT)
+            .await;
+        response.map_err(classify)
+    }
+
+    /// Sends a notification from a client session to the instance.
+    pub async fn notify(&self, mut notification: ClientNotification, meta: NotificationMetaObject) {
+        *notification.get_meta_mut() = meta;
+        if let Err(error) = self.peer.send_notification(notification).await {
+            tracing::debug!(link = self.id, %error, "could not forward a notification upstream");
+        }
+    }
+}
+
+/// Sorts an rmcp failure of a forwarded request.
+fn classify(error: ServiceError) -> ForwardError {
+    match error {
+        ServiceError::McpError(error) if is_session_gone(&error) => ForwardError::Gone,
+        ServiceError::McpError(error) => ForwardError::Mcp(error),
+        ServiceError::TransportClosed | ServiceError::TransportSend(_) => ForwardError::Gone,
+        other => ForwardError::Failed(other),
     }
 }
 

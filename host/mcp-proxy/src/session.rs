@@ -5,40 +5,31 @@
 #![allow(deprecated)]
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::Duration;
 
+use rmcp::model::NotificationMetaObject;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CancelTaskParams, CancelTaskRequest,
-    CancelledNotification, CancelledNotificationParam, ClientNotification, ClientRequest,
-    CompleteRequest, CompleteRequestParams, CompleteResult, CustomNotification, CustomRequest,
-    CustomResult, DiscoverRequestMethod, DiscoverResult, ErrorCode, GetPromptRequest,
-    GetPromptRequestParams, GetPromptResponse, GetSkillRequest, GetSkillRequestParams,
-    GetSkillResult, GetTaskParams, GetTaskRequest, GetTaskResult, Implementation,
-    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListSkillsResult, ListToolsResult, NotificationNoParam,
-    PaginatedRequestParams, PingRequest, ProgressNotification, ProgressNotificationParam,
-    ProtocolVersion, ReadResourceDirectoryRequest, ReadResourceDirectoryRequestParams,
-    ReadResourceRequest, ReadResourceRequestParams, ReadResourceResponse, RequestOptionalParam,
-    ServerConfig, ServerResult, SetLevelRequest, SetLevelRequestParams, SubscribeRequest,
-    SubscribeRequestParams, UnsubscribeRequest, UnsubscribeRequestParams, UpdateTaskParams,
-    UpdateTaskRequest,
+    CancelledNotificationParam, ClientNotification, ClientRequest, CompleteRequest,
+    CompleteRequestParams, CompleteResult, CustomNotification, CustomRequest, CustomResult,
+    DiscoverRequestMethod, DiscoverResult, ErrorCode, GetPromptRequest, GetPromptRequestParams,
+    GetPromptResponse, GetSkillRequest, GetSkillRequestParams, GetSkillResult, GetTaskParams,
+    GetTaskRequest, GetTaskResult, Implementation, InitializeRequestParams, InitializeResult,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListSkillsResult,
+    ListToolsResult, NotificationNoParam, PaginatedRequestParams, PingRequest,
+    ProgressNotification, ProgressNotificationParam, ProtocolVersion, ReadResourceDirectoryRequest,
+    ReadResourceDirectoryRequestParams, ReadResourceRequest, ReadResourceRequestParams,
+    ReadResourceResponse, RequestOptionalParam, ServerConfig, ServerResult, SetLevelRequest,
+    SetLevelRequestParams, SubscribeRequest, SubscribeRequestParams, UnsubscribeRequest,
+    UnsubscribeRequestParams, UpdateTaskParams, UpdateTaskRequest,
 };
-use rmcp::model::{GetMeta, NotificationMetaObject};
-use rmcp::service::{NotificationContext, PeerRequestOptions, RequestContext};
-use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceError};
+use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde::de::DeserializeOwned;
 
 use crate::error::ProxyError;
-use crate::hub::DownstreamSession;
-use crate::link::UpstreamLink;
+use crate::link::{ClientSession, ForwardError, UpstreamLink};
 use crate::provider::{LinkProvider, SessionMode};
-
-static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
-
-/// How long an answer waits for the notifications the instance sent before it.
-const NOTIFICATION_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The newest protocol revision the proxy speaks to clients. 2026-07-28 (no `initialize`,
 /// per-request metadata) is not offered: its requests could not be forwarded over an
@@ -54,7 +45,7 @@ enum ServerName {
 }
 
 struct SessionState {
-    session: Arc<DownstreamSession>,
+    session: ClientSession,
     mode: SessionMode,
 }
 
@@ -78,7 +69,7 @@ impl<P: LinkProvider> std::fmt::Debug for ProxySession<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProxySession")
             .field("server", &self.server)
-            .field("session", &self.state.get().map(|state| state.session.id))
+            .field("session", &self.state.get().map(|state| state.session.id()))
             .finish()
     }
 }
@@ -114,19 +105,6 @@ fn request_path(extensions: &rmcp::model::Extensions) -> Option<&str> {
 /// A session whose `initialize` has not arrived cannot forward anything.
 fn not_initialized() -> ErrorData {
     ErrorData::invalid_request("the session is not initialized", None)
-}
-
-/// Was `error` the upstream saying it no longer knows our session?
-fn is_session_gone(error: &ErrorData) -> bool {
-    let message = error.message.to_ascii_lowercase();
-    [
-        "session not found",
-        "session expired",
-        "unknown session",
-        "invalid session",
-    ]
-    .iter()
-    .any(|needle| message.contains(needle))
 }
 
 /// Turns the upstream's answer into the type rmcp's handler method returns. rmcp parses
@@ -187,24 +165,24 @@ impl<P: LinkProvider> ProxySession<P> {
             }
         };
         if let Some(stale) = stale {
-            tracing::info!(server = %state.session.server, link = stale.id(), "upstream link closed; getting a new one");
+            tracing::info!(server = %state.session.label(), link = stale.id(), "upstream link closed; getting a new one");
             self.release(state, &stale, true);
         }
         let link = self
             .provider
-            .link(&state.session.server, state.mode)
+            .link(state.session.label(), state.mode)
             .await
             .map_err(ErrorData::from)?;
-        link.hub().subscribe(state.session.clone());
+        link.subscribe(&state.session);
         *lock(&self.link) = Some(link.clone());
         Ok(link)
     }
 
     /// Stops using `link`: unsubscribes, reports it if broken, closes it if dedicated.
     fn release(&self, state: &SessionState, link: &Arc<UpstreamLink>, broken: bool) {
-        link.hub().unsubscribe(state.session.id);
+        link.unsubscribe(state.session.id());
         if broken {
-            self.provider.report_broken(&state.session.server, link);
+            self.provider.report_broken(state.session.label(), link);
         }
         if state.mode == SessionMode::Dedicated {
             link.close();
@@ -226,7 +204,7 @@ impl<P: LinkProvider> ProxySession<P> {
         }
         // Dead for every session on it: closing lets them see it before their next call.
         link.close();
-        let server = &state.session.server;
+        let server = state.session.label();
         tracing::warn!(%server, link = link.id(), "upstream instance went away under a request");
         ErrorData::new(
             ErrorCode::INTERNAL_ERROR,
@@ -245,11 +223,11 @@ impl<P: LinkProvider> ProxySession<P> {
             && let Some(path) = request_path(&context.extensions)
         {
             let server = server_from_path(path)?;
-            if server != state.session.server {
+            if server != state.session.label() {
                 return Err(ErrorData::invalid_request(
                     format!(
                         "this MCP session belongs to server {}, not {server}",
-                        state.session.server
+                        state.session.label()
                     ),
                     None,
                 ));
@@ -261,94 +239,36 @@ impl<P: LinkProvider> ProxySession<P> {
     /// The one forwarding path for every client request.
     async fn forward(
         &self,
-        mut request: ClientRequest,
+        request: ClientRequest,
         context: RequestContext<RoleServer>,
     ) -> Result<ServerResult, ErrorData> {
         let state = self.state()?;
         self.check_path(state, &context)?;
         let link = self.current_link(state).await?;
-        let RequestContext { ct, id, meta, .. } = context;
-        let downstream_token = meta.get_progress_token();
-        // rmcp's peer replaces the progress token with one unique on this link.
-        *request.get_meta_mut() = meta;
-
-        let pending = link.hub().begin();
-        let handle = match link
-            .peer()
-            .send_request_with_option(request, PeerRequestOptions::no_options())
-            .await
-        {
-            Ok(handle) => handle,
-            Err(error) => return Err(self.upstream_failed(state, &link, error)),
-        };
-        let upstream_id = handle.id.clone();
-        let _in_flight = link.hub().register(
-            &state.session,
-            id,
-            upstream_id.clone(),
-            handle.progress_token.clone(),
-            downstream_token,
-        );
-        drop(pending);
-
-        let response = tokio::select! {
-            response = handle.await_response() => response,
-            () = ct.cancelled() => {
-                // The client cancelled (or its session ended): cancel upstream under the
-                // id rmcp gave the forwarded request.
-                let cancel = CancelledNotification::new(CancelledNotificationParam::new(
-                    Some(upstream_id),
-                    Some("cancelled by the MCP client".to_owned()),
-                ));
-                let _ = link
-                    .peer()
-                    .send_notification(ClientNotification::CancelledNotification(cancel))
-                    .await;
-                return Err(ErrorData::internal_error("request cancelled", None));
-            }
-        };
-        // Progress and logging the instance sent before its answer go out before it.
-        link.hub()
-            .flush_notifications(NOTIFICATION_FLUSH_TIMEOUT)
-            .await;
-        match response {
+        match link.forward(&state.session, request, context.into()).await {
             Ok(result) => Ok(result),
-            Err(ServiceError::McpError(error)) if is_session_gone(&error) => {
-                Err(self.went_away(state, &link))
+            Err(ForwardError::Mcp(error)) => Err(error),
+            Err(ForwardError::Gone) => Err(self.went_away(state, &link)),
+            Err(ForwardError::Cancelled) => {
+                Err(ErrorData::internal_error("request cancelled", None))
             }
-            Err(ServiceError::McpError(error)) => Err(error),
-            Err(error) => Err(self.upstream_failed(state, &link, error)),
-        }
-    }
-
-    fn upstream_failed(
-        &self,
-        state: &SessionState,
-        link: &Arc<UpstreamLink>,
-        error: ServiceError,
-    ) -> ErrorData {
-        match error {
-            ServiceError::TransportClosed | ServiceError::TransportSend(_) => {
-                self.went_away(state, link)
-            }
-            ServiceError::McpError(error) => error,
-            other => ErrorData::internal_error(format!("upstream request failed: {other}"), None),
+            Err(ForwardError::Failed(error)) => Err(ErrorData::internal_error(
+                format!("upstream request failed: {error}"),
+                None,
+            )),
         }
     }
 
     /// Forwards a notification to the current link, if there is one.
     async fn notify_upstream(
         &self,
-        mut notification: ClientNotification,
+        notification: ClientNotification,
         meta: NotificationMetaObject,
     ) {
         let Some(link) = lock(&self.link).clone() else {
             return;
         };
-        *notification.get_meta_mut() = meta;
-        if let Err(error) = link.peer().send_notification(notification).await {
-            tracing::debug!(link = link.id(), %error, "could not forward a notification upstream");
-        }
+        link.notify(notification, meta).await;
     }
 
     /// Forwards a request whose answer carries nothing (`{}`).
@@ -410,11 +330,8 @@ impl<P: LinkProvider> ServerHandler for ProxySession<P> {
                 server_from_path(path)?
             }
         };
-        let session = Arc::new(DownstreamSession::new(
-            NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
-            server.clone(),
-        ));
-        let _ = session.peer.set(context.peer.clone());
+        let session = ClientSession::new(server.clone());
+        session.set_peer(context.peer.clone());
         let mode = self.provider.session_mode(&server);
         let _ = self.state.set(SessionState { session, mode });
         let state = self.state()?;
@@ -436,7 +353,7 @@ impl<P: LinkProvider> ServerHandler for ProxySession<P> {
             NEWEST_PROTOCOL_VERSION
         };
         let _ = self.info.set(result.clone());
-        tracing::debug!(%server, session = state.session.id, link = link.id(), version = %result.protocol_version, "client session initialized");
+        tracing::debug!(%server, session = state.session.id(), link = link.id(), version = %result.protocol_version, "client session initialized");
         Ok(result)
     }
 

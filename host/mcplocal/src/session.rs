@@ -1,17 +1,19 @@
 //! One client session of a project endpoint: the merged lists and the routed calls.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use futures_util::future::join_all;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, DiscoverRequestMethod, DiscoverResult,
-    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
-    InitializeResult, ListPromptsResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, Prompt, ProtocolVersion, ReadResourceRequestParams,
-    ReadResourceResponse, Resource, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, DiscoverRequestMethod,
+    DiscoverResult, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
+    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, Prompt, ProtocolVersion, ReadResourceRequest,
+    ReadResourceRequestParams, ReadResourceResponse, Resource, ServerCapabilities, ServerConfig,
+    ServerResult, Tool,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::transport::StreamableHttpServerConfig;
@@ -19,6 +21,8 @@ use rmcp::transport::StreamableHttpService;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::{ErrorData, RoleClient, RoleServer, ServerHandler, ServiceError};
 use tokio_util::sync::CancellationToken;
+
+use mcp_proxy::{ClientSession, ForwardContext, ForwardError, UpstreamLink};
 
 use crate::hooks::{BeforeToolCall, Hooks, SessionInfo};
 use crate::namespace::{NameMap, Namespace, NamespaceConfig, ResourceMap, Target};
@@ -142,6 +146,22 @@ fn namespaced<T>(
     (names, items)
 }
 
+/// Reads an answer rmcp parsed into an unexpected variant (its result union is untagged)
+/// as the type the request implies.
+fn convert<T: serde::de::DeserializeOwned>(
+    result: ServerResult,
+    method: &str,
+) -> Result<T, ErrorData> {
+    serde_json::to_value(result)
+        .and_then(serde_json::from_value)
+        .map_err(|error| {
+            ErrorData::internal_error(
+                format!("the server answered {method} with an unexpected result: {error}"),
+                None,
+            )
+        })
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -218,6 +238,11 @@ pub struct ProjectSession<H: Hooks> {
     info: SessionInfo,
     created: AtomicBool,
     catalogs: Mutex<Catalogs>,
+    /// This session as the links to mcpd see it: where progress, logging and relayed
+    /// sampling/elicitation requests for it go.
+    client: ClientSession,
+    /// The links this session receives broadcast notifications from, by link id.
+    subscribed: Mutex<BTreeMap<u64, Weak<UpstreamLink>>>,
     /// Ends the task that tells the client about changes of the project's server list.
     ct: CancellationToken,
 }
@@ -242,12 +267,14 @@ impl<H: Hooks> ProjectSession<H> {
             project: upstreams.project().to_owned(),
         };
         Self {
+            client: ClientSession::new(info.project.clone()),
             upstreams,
             hooks,
             config,
             info,
             created: AtomicBool::new(false),
             catalogs: Mutex::default(),
+            subscribed: Mutex::default(),
             ct: CancellationToken::new(),
         }
     }
@@ -287,8 +314,35 @@ impl<H: Hooks> ProjectSession<H> {
         });
     }
 
-    /// Runs `call` on `server`'s upstream peer, cancelled with the client's request. A broken
-    /// link is dropped so the next request reconnects.
+    /// The link to `server`, with this session subscribed to its broadcast notifications.
+    async fn link(&self, server: &str) -> Result<Arc<UpstreamLink>, ErrorData> {
+        let link = self
+            .upstreams
+            .link(server)
+            .await
+            .map_err(|error| ErrorData::internal_error(error.to_string(), None))?;
+        let mut subscribed = lock(&self.subscribed);
+        if !subscribed.contains_key(&link.id()) {
+            subscribed.retain(|_, link| link.strong_count() > 0);
+            link.subscribe(&self.client);
+            subscribed.insert(link.id(), Arc::downgrade(&link));
+        }
+        Ok(link)
+    }
+
+    /// `server`'s link failed under a request: drop it so the next request reconnects.
+    async fn link_failed(&self, server: &str, link: &Arc<UpstreamLink>, error: &str) -> ErrorData {
+        tracing::warn!(project = %self.info.project, server, %error, "upstream session went away");
+        self.upstreams.discard(server, link).await;
+        ErrorData::internal_error(
+            format!("server {server} went away; retry"),
+            Some(serde_json::json!({ "server": server, "retry": true })),
+        )
+    }
+
+    /// Runs `call` on `server`'s upstream peer (for the session's own list requests),
+    /// cancelled with the client's request. A broken link is dropped so the next request
+    /// reconnects.
     async fn on_server<T, F, Fut>(
         &self,
         server: &str,
@@ -299,11 +353,7 @@ impl<H: Hooks> ProjectSession<H> {
         F: FnOnce(Peer<RoleClient>) -> Fut,
         Fut: Future<Output = Result<T, ServiceError>>,
     {
-        let link = self
-            .upstreams
-            .link(server)
-            .await
-            .map_err(|error| ErrorData::internal_error(error.to_string(), None))?;
+        let link = self.link(server).await?;
         let result = tokio::select! {
             result = call(link.peer().clone()) => result,
             () = context.ct.cancelled() => {
@@ -314,14 +364,37 @@ impl<H: Hooks> ProjectSession<H> {
             Ok(value) => Ok(value),
             Err(ServiceError::McpError(error)) => Err(error),
             Err(error @ (ServiceError::TransportClosed | ServiceError::TransportSend(_))) => {
-                tracing::warn!(project = %self.info.project, server, %error, "upstream session went away");
-                self.upstreams.discard(server, &link).await;
-                Err(ErrorData::internal_error(
-                    format!("server {server} went away; retry"),
-                    Some(serde_json::json!({ "server": server, "retry": true })),
-                ))
+                Err(self.link_failed(server, &link, &error.to_string()).await)
             }
             Err(error) => Err(ErrorData::internal_error(
+                format!("request to server {server} failed: {error}"),
+                None,
+            )),
+        }
+    }
+
+    /// Forwards the client's request to `server` through the link's routing, so the
+    /// server's progress, logging and sampling/elicitation requests reach this client.
+    async fn forward(
+        &self,
+        server: &str,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, ErrorData> {
+        let link = self.link(server).await?;
+        let forwarded = ForwardContext {
+            id: context.id.clone(),
+            meta: context.meta.clone(),
+            ct: context.ct.clone(),
+        };
+        match link.forward(&self.client, request, forwarded).await {
+            Ok(result) => Ok(result),
+            Err(ForwardError::Mcp(error)) => Err(error),
+            Err(ForwardError::Gone) => Err(self.link_failed(server, &link, "link closed").await),
+            Err(ForwardError::Cancelled) => {
+                Err(ErrorData::internal_error("request cancelled", None))
+            }
+            Err(ForwardError::Failed(error)) => Err(ErrorData::internal_error(
                 format!("request to server {server} failed: {error}"),
                 None,
             )),
@@ -345,11 +418,7 @@ impl<H: Hooks> ProjectSession<H> {
         let results = join_all(servers.iter().map(|server| {
             let list = &list;
             async move {
-                let link = self
-                    .upstreams
-                    .link(server)
-                    .await
-                    .map_err(|error| ErrorData::internal_error(error.to_string(), None))?;
+                let link = self.link(server).await?;
                 if !kind.offered_by(&link.server_info().capabilities) {
                     return Ok(Vec::new());
                 }
@@ -568,6 +637,11 @@ impl<H: Hooks> ProjectSession<H> {
 impl<H: Hooks> Drop for ProjectSession<H> {
     fn drop(&mut self) {
         self.ct.cancel();
+        for link in lock(&self.subscribed).values() {
+            if let Some(link) = link.upgrade() {
+                link.unsubscribe(self.client.id());
+            }
+        }
         if self.created.load(Ordering::Acquire) {
             self.hooks.session_destroyed(&self.info);
         }
@@ -581,6 +655,7 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
         context: RequestContext<RoleServer>,
     ) -> Result<InitializeResult, ErrorData> {
         context.peer.set_peer_info(request.clone());
+        self.client.set_peer(context.peer.clone());
         if !self.created.swap(true, Ordering::AcqRel) {
             self.hooks.session_created(&self.info).await;
             self.watch_project(context.peer.clone());
@@ -648,10 +723,15 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
             BeforeToolCall::Respond(response) => response,
             BeforeToolCall::Forward(mut request) => {
                 request.name = Cow::Owned(target.name.clone());
-                self.on_server(&target.server, &context, |peer| async move {
-                    peer.call_tool_once(request).await
-                })
-                .await?
+                let request = ClientRequest::CallToolRequest(CallToolRequest::new(request));
+                match self.forward(&target.server, request, &context).await? {
+                    ServerResult::CallToolResult(result) => CallToolResponse::Complete(result),
+                    ServerResult::CreateTaskResult(result) => CallToolResponse::Task(result),
+                    ServerResult::InputRequiredResult(result) => {
+                        CallToolResponse::InputRequired(result)
+                    }
+                    other => CallToolResponse::Complete(convert(other, "tools/call")?),
+                }
             }
         };
         self.hooks
@@ -680,11 +760,12 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
         let target = self.resolve_prompt(&request.name, &context).await?;
         let mut upstream = request.clone();
         upstream.name = target.name.clone();
-        let response = self
-            .on_server(&target.server, &context, |peer| async move {
-                peer.get_prompt_once(upstream).await
-            })
-            .await?;
+        let forwarded = ClientRequest::GetPromptRequest(GetPromptRequest::new(upstream));
+        let response = match self.forward(&target.server, forwarded, &context).await? {
+            ServerResult::GetPromptResult(result) => GetPromptResponse::Complete(result),
+            ServerResult::InputRequiredResult(result) => GetPromptResponse::InputRequired(result),
+            other => GetPromptResponse::Complete(convert(other, "prompts/get")?),
+        };
         self.hooks
             .prompt_get(&self.info, &target, &request, response)
             .await
@@ -714,11 +795,14 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let server = self.resource_owner(&request.uri, &context).await?;
         let upstream = request.clone();
-        let response = self
-            .on_server(&server, &context, |peer| async move {
-                peer.read_resource_once(upstream).await
-            })
-            .await?;
+        let forwarded = ClientRequest::ReadResourceRequest(ReadResourceRequest::new(upstream));
+        let response = match self.forward(&server, forwarded, &context).await? {
+            ServerResult::ReadResourceResult(result) => ReadResourceResponse::Complete(result),
+            ServerResult::InputRequiredResult(result) => {
+                ReadResourceResponse::InputRequired(result)
+            }
+            other => ReadResourceResponse::Complete(convert(other, "resources/read")?),
+        };
         self.hooks
             .resource_read(&self.info, &server, &request, response)
             .await

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use resource_model::Kind;
-use resource_model::spec::Transport;
+use resource_model::spec::{FailMode, PrefixMode, Transport};
 
 use crate::flags::{KeyValue, NameDescription};
 
@@ -215,6 +215,31 @@ pub struct CreateProjectArgs {
     /// How the project's proxy serves content to the model
     #[arg(long, value_name = "MODEL")]
     pub proxy_model: Option<String>,
+    /// When tool names carry their server's name: always, never, or conditional (only
+    /// with more than one server; the default)
+    #[arg(long, value_name = "MODE", value_parser = parse_prefix_mode)]
+    pub prefix_mode: Option<PrefixMode>,
+    /// What a merged list does when a server fails: open (leave it out; the default) or
+    /// closed (fail the request)
+    #[arg(long, value_name = "MODE", value_parser = parse_fail_mode)]
+    pub fail_mode: Option<FailMode>,
+}
+
+fn parse_prefix_mode(text: &str) -> Result<PrefixMode, String> {
+    match text {
+        "always" => Ok(PrefixMode::Always),
+        "never" => Ok(PrefixMode::Never),
+        "conditional" => Ok(PrefixMode::Conditional),
+        _ => Err(format!("unknown prefix mode {text:?}; use always, never or conditional")),
+    }
+}
+
+fn parse_fail_mode(text: &str) -> Result<FailMode, String> {
+    match text {
+        "open" => Ok(FailMode::Open),
+        "closed" => Ok(FailMode::Closed),
+        _ => Err(format!("unknown fail mode {text:?}; use open or closed")),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use resource_model::resource::rfc3339;
 use resource_model::spec::{
-    EnvVar, ProjectSpec, PromptSpec, SecretSpec, ServerSpec, TemplateEnvVar, TemplateSpec,
+    EnvVar, FailMode, PrefixMode, ProjectSpec, PromptSpec, SecretSpec, ServerSpec, TemplateEnvVar, TemplateSpec,
 };
 use resource_model::{Kind, Resource, Spec};
 use serde_json::Value;
@@ -361,6 +361,21 @@ fn describe_project(
 ) {
     d.optional("Description", project.description.as_deref());
     d.field("Proxy Model", project.proxy_model.as_str());
+    d.field(
+        "Prefix Mode",
+        match project.prefix_mode.unwrap_or_default() {
+            PrefixMode::Always => "always",
+            PrefixMode::Never => "never",
+            PrefixMode::Conditional => "conditional",
+        },
+    );
+    d.field(
+        "Fail Mode",
+        match project.fail_mode.unwrap_or_default() {
+            FailMode::Open => "open",
+            FailMode::Closed => "closed",
+        },
+    );
     d.section("Servers", |d| {
         for server in &project.servers {
             d.text(server);

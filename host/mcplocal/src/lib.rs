@@ -24,14 +24,18 @@
 
 pub mod hooks;
 pub mod namespace;
+pub mod server;
 mod session;
+pub mod traffic;
 mod upstreams;
 
 pub use hooks::{BeforeToolCall, Hooks, PassThrough, SessionInfo};
 pub use namespace::{NameMap, Namespace, NamespaceConfig, PrefixMode, ResourceMap, Target};
 pub use session::{
-    FailMode, NEWEST_PROTOCOL_VERSION, ProjectConfig, ProjectService, ProjectSession, mcp_service,
+    DEFAULT_SESSION_IDLE_TIMEOUT, FailMode, NEWEST_PROTOCOL_VERSION, ProjectConfig, ProjectService,
+    ProjectSession, mcp_service, mcp_service_with_idle_timeout,
 };
 pub use upstreams::{
-    DEFAULT_CONNECT_TIMEOUT, ProjectUpstreams, UpstreamError, fetch_project_servers,
+    DEFAULT_CONNECT_TIMEOUT, ProjectDoc, ProjectUpstreams, UpstreamError, fetch_project,
+    fetch_project_servers,
 };

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::future::join_all;
 use rmcp::model::{
@@ -26,6 +27,7 @@ use mcp_proxy::{ClientSession, ForwardContext, ForwardError, UpstreamLink};
 
 use crate::hooks::{BeforeToolCall, Hooks, SessionInfo};
 use crate::namespace::{NameMap, Namespace, NamespaceConfig, ResourceMap, Target};
+use crate::traffic::{self, TrafficEvent};
 use crate::upstreams::ProjectUpstreams;
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
@@ -46,7 +48,7 @@ pub enum FailMode {
 }
 
 /// Settings of a project endpoint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProjectConfig {
     /// The naming rules.
@@ -279,6 +281,13 @@ impl<H: Hooks> ProjectSession<H> {
         }
     }
 
+    /// The endpoint settings in force: the project's own when its upstreams follow them.
+    fn config(&self) -> Arc<ProjectConfig> {
+        self.upstreams
+            .settings()
+            .unwrap_or_else(|| self.config.clone())
+    }
+
     /// Who the hooks are called for.
     pub fn info(&self) -> &SessionInfo {
         &self.info
@@ -286,7 +295,7 @@ impl<H: Hooks> ProjectSession<H> {
 
     /// The naming rules of this session's project, for its current number of servers.
     pub fn namespace(&self) -> Namespace {
-        Namespace::new(&self.config.namespace, self.upstreams.servers().len())
+        Namespace::new(&self.config().namespace, self.upstreams.servers().len())
     }
 
     /// Tells the client that every list changed whenever the project's server list does,
@@ -346,6 +355,24 @@ impl<H: Hooks> ProjectSession<H> {
     async fn on_server<T, F, Fut>(
         &self,
         server: &str,
+        kind: Kind,
+        context: &RequestContext<RoleServer>,
+        call: F,
+    ) -> Result<T, ErrorData>
+    where
+        T: serde::Serialize,
+        F: FnOnce(Peer<RoleClient>) -> Fut,
+        Fut: Future<Output = Result<T, ServiceError>>,
+    {
+        let started = Instant::now();
+        let result = self.on_server_inner(server, context, call).await;
+        self.record(server, kind.method(), None, started, 0, &result);
+        result
+    }
+
+    async fn on_server_inner<T, F, Fut>(
+        &self,
+        server: &str,
         context: &RequestContext<RoleServer>,
         call: F,
     ) -> Result<T, ErrorData>
@@ -381,6 +408,61 @@ impl<H: Hooks> ProjectSession<H> {
         request: ClientRequest,
         context: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, ErrorData> {
+        let Some(_) = self.upstreams.watched_traffic() else {
+            return self.forward_inner(server, request, context).await;
+        };
+        let started = Instant::now();
+        let method = request.method().to_owned();
+        let name = match &request {
+            ClientRequest::CallToolRequest(call) => Some(call.params.name.to_string()),
+            ClientRequest::GetPromptRequest(get) => Some(get.params.name.clone()),
+            ClientRequest::ReadResourceRequest(read) => Some(read.params.uri.clone()),
+            _ => None,
+        };
+        let request_bytes = traffic::json_size(&request);
+        let result = self.forward_inner(server, request, context).await;
+        self.record(server, &method, name, started, request_bytes, &result);
+        result
+    }
+
+    /// Reports one request to the inspector, if anyone watches.
+    fn record<T: serde::Serialize>(
+        &self,
+        server: &str,
+        method: &str,
+        name: Option<String>,
+        started: Instant,
+        request_bytes: usize,
+        result: &Result<T, ErrorData>,
+    ) {
+        let Some(traffic) = self.upstreams.watched_traffic() else {
+            return;
+        };
+        let latency_us = traffic::micros(started.elapsed());
+        let (response_bytes, error) = match result {
+            Ok(value) => (traffic::json_size(value), None),
+            Err(error) => (traffic::json_size(error), Some(error.message.to_string())),
+        };
+        traffic.publish(TrafficEvent {
+            time: traffic::timestamp(SystemTime::now()),
+            project: self.info.project.clone(),
+            session: self.info.id,
+            server: server.to_owned(),
+            method: method.to_owned(),
+            name,
+            latency_us,
+            request_bytes,
+            response_bytes,
+            error,
+        });
+    }
+
+    async fn forward_inner(
+        &self,
+        server: &str,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, ErrorData> {
         let link = self.link(server).await?;
         let forwarded = ForwardContext {
             id: context.id.clone(),
@@ -411,6 +493,7 @@ impl<H: Hooks> ProjectSession<H> {
         list: F,
     ) -> Result<Vec<(String, Vec<T>)>, ErrorData>
     where
+        T: serde::Serialize,
         F: Fn(Peer<RoleClient>) -> Fut,
         Fut: Future<Output = Result<Vec<T>, ServiceError>>,
     {
@@ -422,7 +505,7 @@ impl<H: Hooks> ProjectSession<H> {
                 if !kind.offered_by(&link.server_info().capabilities) {
                     return Ok(Vec::new());
                 }
-                self.on_server(server, context, list).await
+                self.on_server(server, kind, context, list).await
             }
         }))
         .await;
@@ -430,7 +513,7 @@ impl<H: Hooks> ProjectSession<H> {
         for (server, result) in servers.iter().zip(results) {
             match result {
                 Ok(items) => merged.push((server.clone(), items)),
-                Err(error) => match self.config.fail_mode {
+                Err(error) => match self.config().fail_mode {
                     FailMode::Open => {
                         tracing::warn!(project = %self.info.project, %server, message = %error.message, "{} failed; its items are left out", kind.method());
                     }
@@ -539,7 +622,7 @@ impl<H: Hooks> ProjectSession<H> {
         R: FnOnce() -> Fut,
         Fut: Future<Output = Result<(u64, Arc<Vec<T>>), ErrorData>>,
     {
-        let size = self.config.page_size.max(1);
+        let size = self.config().page_size.max(1);
         match request.and_then(|request| request.cursor) {
             None => {
                 let (generation, items) = refresh().await?;
@@ -812,14 +895,38 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
 /// The streamable-HTTP service that [`mcp_service`] builds.
 pub type ProjectService<H> = StreamableHttpService<ProjectSession<H>, LocalSessionManager>;
 
+/// How long a client session may stay idle before it is closed, unless told otherwise.
+pub const DEFAULT_SESSION_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// The project's MCP endpoint as one tower service (rmcp's streamable HTTP with stateful
-/// sessions, one [`ProjectSession`] each). Mount it with axum's `route_service`.
+/// sessions, one [`ProjectSession`] each, closed after [`DEFAULT_SESSION_IDLE_TIMEOUT`] idle).
+/// Mount it with axum's `route_service`.
 pub fn mcp_service<H: Hooks>(
     upstreams: Arc<ProjectUpstreams>,
     hooks: Arc<H>,
     config: Arc<ProjectConfig>,
     http: StreamableHttpServerConfig,
 ) -> ProjectService<H> {
+    mcp_service_with_idle_timeout(
+        upstreams,
+        hooks,
+        config,
+        http,
+        Some(DEFAULT_SESSION_IDLE_TIMEOUT),
+    )
+}
+
+/// [`mcp_service`] with sessions closed after `idle_timeout` without a request (`None`:
+/// never).
+pub fn mcp_service_with_idle_timeout<H: Hooks>(
+    upstreams: Arc<ProjectUpstreams>,
+    hooks: Arc<H>,
+    config: Arc<ProjectConfig>,
+    http: StreamableHttpServerConfig,
+    idle_timeout: Option<Duration>,
+) -> ProjectService<H> {
+    let mut sessions = LocalSessionManager::default();
+    sessions.session_config.keep_alive = idle_timeout;
     StreamableHttpService::new(
         move || {
             Ok(ProjectSession::new(
@@ -828,7 +935,7 @@ pub fn mcp_service<H: Hooks>(
                 config.clone(),
             ))
         },
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(sessions),
         http,
     )
 }

@@ -9,6 +9,10 @@ use mcp_proxy::{ProxyError, UpstreamLink, UpstreamTransport};
 use serde::Deserialize;
 use tokio::sync::watch;
 
+use crate::namespace::{NamespaceConfig, PrefixMode};
+use crate::session::{FailMode, ProjectConfig};
+use crate::traffic::Traffic;
+
 /// Default time allowed for one upstream `initialize` handshake.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -53,10 +57,53 @@ pub enum UpstreamError {
     Backoff { server: String, reason: String },
 }
 
-#[derive(Deserialize)]
-struct ProjectDoc {
+/// The parts of mcpd's project resource mcplocal uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectDoc {
+    /// The project's servers, in order.
     #[serde(default)]
-    servers: Vec<String>,
+    pub servers: Vec<String>,
+    /// The plugin serving the project (`default`, `gate`, `content-pipeline`, ...).
+    #[serde(default)]
+    pub proxy_model: Option<String>,
+    /// `always`, `never` or `conditional`.
+    #[serde(default)]
+    pub prefix_mode: Option<String>,
+    /// Between server and item name.
+    #[serde(default)]
+    pub separator: Option<String>,
+    /// Longest exposed name.
+    #[serde(default)]
+    pub max_name_length: Option<usize>,
+    /// `open` or `closed`.
+    #[serde(default)]
+    pub fail_mode: Option<String>,
+}
+
+impl ProjectDoc {
+    /// The endpoint settings the project asks for (defaults where it says nothing).
+    pub fn config(&self) -> ProjectConfig {
+        let mut namespace = NamespaceConfig::default();
+        if let Some(separator) = &self.separator {
+            namespace = namespace.with_separator(separator.clone());
+        }
+        if let Some(max) = self.max_name_length {
+            namespace = namespace.with_max_name_len(max);
+        }
+        namespace = namespace.with_prefix(match self.prefix_mode.as_deref() {
+            Some("always") => PrefixMode::Always,
+            Some("never") => PrefixMode::Never,
+            _ => PrefixMode::Conditional,
+        });
+        let fail_mode = match self.fail_mode.as_deref() {
+            Some("closed") => FailMode::Closed,
+            _ => FailMode::Open,
+        };
+        ProjectConfig::default()
+            .with_namespace(namespace)
+            .with_fail_mode(fail_mode)
+    }
 }
 
 #[derive(Default)]
@@ -86,6 +133,13 @@ pub struct ProjectUpstreams {
     slots: Mutex<BTreeMap<String, SlotRef>>,
     connect_timeout: Duration,
     changes: watch::Sender<u64>,
+    /// The project's own endpoint settings, when [`Self::follow_settings`] asked for them.
+    settings: Mutex<Option<Arc<ProjectConfig>>>,
+    follow_settings: bool,
+    /// The settings last read from mcpd.
+    doc_config: Mutex<Arc<ProjectConfig>>,
+    /// Where the session's requests to servers are reported, for the inspector.
+    traffic: Option<Traffic>,
 }
 
 impl std::fmt::Debug for ProjectUpstreams {
@@ -104,6 +158,15 @@ pub async fn fetch_project_servers(
     mcpd: &str,
     project: &str,
 ) -> Result<Vec<String>, UpstreamError> {
+    Ok(fetch_project(http, mcpd, project).await?.servers)
+}
+
+/// Reads `GET {mcpd}/api/v1/projects/{project}`.
+pub async fn fetch_project(
+    http: &reqwest::Client,
+    mcpd: &str,
+    project: &str,
+) -> Result<ProjectDoc, UpstreamError> {
     let url = format!("{}/api/v1/projects/{project}", mcpd.trim_end_matches('/'));
     let http_error = |source| UpstreamError::Http {
         url: url.clone(),
@@ -123,8 +186,7 @@ pub async fn fetch_project_servers(
             message,
         });
     }
-    let doc: ProjectDoc = response.json().await.map_err(http_error)?;
-    Ok(doc.servers)
+    response.json().await.map_err(http_error)
 }
 
 impl ProjectUpstreams {
@@ -138,8 +200,9 @@ impl ProjectUpstreams {
     ) -> Result<ProjectUpstreams, UpstreamError> {
         let mcpd = mcpd.into().trim_end_matches('/').to_owned();
         let project = project.into();
-        let servers = fetch_project_servers(&reqwest::Client::new(), &mcpd, &project).await?;
-        let upstreams = Self::with_servers(mcpd, project, servers, connect_timeout);
+        let doc = fetch_project(&reqwest::Client::new(), &mcpd, &project).await?;
+        let upstreams = Self::with_servers(mcpd, project, doc.servers.clone(), connect_timeout);
+        *lock(&upstreams.doc_config) = Arc::new(doc.config());
         let servers = upstreams.servers();
         let opened = join_all(servers.iter().map(|server| upstreams.link(server))).await;
         for (server, result) in servers.iter().zip(opened) {
@@ -172,16 +235,58 @@ impl ProjectUpstreams {
             servers: Mutex::new(Arc::new(servers)),
             connect_timeout,
             changes: watch::Sender::new(0),
+            settings: Mutex::new(None),
+            follow_settings: false,
+            doc_config: Mutex::default(),
+            traffic: None,
         }
+    }
+
+    /// Reports every request the project's sessions send to a server to `traffic`.
+    pub fn with_traffic(mut self, traffic: Traffic) -> Self {
+        self.traffic = Some(traffic);
+        self
+    }
+
+    /// The inspector feed, when someone watches it.
+    pub fn watched_traffic(&self) -> Option<&Traffic> {
+        self.traffic.as_ref().filter(|traffic| traffic.is_watched())
+    }
+
+    /// Makes [`Self::settings`] return the project's own settings from mcpd (naming, fail
+    /// mode), re-read by [`Self::refresh`], instead of the configuration the endpoint was
+    /// built with.
+    pub fn follow_settings(mut self) -> Self {
+        self.follow_settings = true;
+        let current = lock(&self.doc_config).clone();
+        *lock(&self.settings) = Some(current);
+        self
+    }
+
+    /// The project's settings from mcpd, when following them (see [`Self::follow_settings`]).
+    pub fn settings(&self) -> Option<Arc<ProjectConfig>> {
+        lock(&self.settings).clone()
     }
 
     /// Reads the project's server list from mcpd again. When it changed: sessions to added
     /// servers are opened on first use, those of removed servers closed, subscribers told.
     /// Returns whether it changed.
     pub async fn refresh(&self) -> Result<bool, UpstreamError> {
-        let servers = dedup(fetch_project_servers(&self.http, &self.mcpd, &self.project).await?);
+        let doc = fetch_project(&self.http, &self.mcpd, &self.project).await?;
+        let config = doc.config();
+        let settings_changed = self.follow_settings && **lock(&self.doc_config) != config;
+        if settings_changed {
+            let config = Arc::new(config);
+            *lock(&self.doc_config) = config.clone();
+            *lock(&self.settings) = Some(config);
+        }
+        let servers = dedup(doc.servers);
         if **self.servers() == servers {
-            return Ok(false);
+            if settings_changed {
+                tracing::info!(project = %self.project, "the project's settings changed");
+                self.changes.send_modify(|version| *version += 1);
+            }
+            return Ok(settings_changed);
         }
         let removed: Vec<SlotRef> = {
             let mut slots = lock(&self.slots);

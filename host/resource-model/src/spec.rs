@@ -248,6 +248,19 @@ pub struct ProjectSpec {
     pub proxy_model: String,
     #[serde(default)]
     pub servers: Vec<String>,
+    /// When tool and prompt names carry their server's name (`server/tool`). Unset:
+    /// [`PrefixMode::Conditional`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_mode: Option<PrefixMode>,
+    /// Between server and tool name. Unset: `/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
+    /// Longest exposed tool or prompt name, in characters. Unset: 64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_name_length: Option<u32>,
+    /// What a list does when one of the servers fails. Unset: [`FailMode::Open`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_mode: Option<FailMode>,
 }
 
 impl Default for ProjectSpec {
@@ -256,8 +269,36 @@ impl Default for ProjectSpec {
             description: None,
             proxy_model: defaults::proxy_model(),
             servers: Vec::new(),
+            prefix_mode: None,
+            separator: None,
+            max_name_length: None,
+            fail_mode: None,
         }
     }
+}
+
+/// When a project's tool and prompt names are prefixed with their server's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PrefixMode {
+    /// Always `server/tool`.
+    Always,
+    /// Never (a clash between servers still falls back to the prefix).
+    Never,
+    /// Only when the project has more than one server.
+    #[default]
+    Conditional,
+}
+
+/// What a project's merged list does when one of its servers cannot answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FailMode {
+    /// Leave that server's items out; the rest keeps working.
+    #[default]
+    Open,
+    /// Fail the whole request.
+    Closed,
 }
 
 /// Curated text for the model, or a link to an MCP resource that supplies it.

@@ -320,6 +320,18 @@ fn check_project(p: &ProjectSpec) -> Result {
     check_no_blank("proxyModel", &p.proxy_model)?;
     check_len("proxyModel", &p.proxy_model, limits::NAME)?;
     check_count("servers", &p.servers, limits::PROJECT_SERVERS)?;
+    if let Some(separator) = &p.separator {
+        let chars = separator.chars().count();
+        if chars == 0 || chars > 8 || separator.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ModelError::invalid(
+                "separator",
+                "must be 1 to 8 characters without spaces",
+            ));
+        }
+    }
+    if let Some(max) = p.max_name_length {
+        check_range("maxNameLength", max, 24, 1024)?;
+    }
     for (i, server) in p.servers.iter().enumerate() {
         check_name(&format!("servers[{i}]"), server)?;
         if p.servers[..i].contains(server) {

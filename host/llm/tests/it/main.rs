@@ -1,1 +1,12 @@
-mod placeholder {}
+//! llm's integration tests: every provider call goes over real HTTP to loopback servers (axum,
+//! in `support`) that speak the chat-completions or messages wire format, with failures
+//! injected: refused connections, hanging servers, 5xx, 429, malformed bodies.
+
+mod breaker;
+mod config;
+mod failover;
+mod keys;
+mod routing;
+mod summarize;
+mod support;
+mod wire;

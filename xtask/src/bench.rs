@@ -5,7 +5,11 @@
 //!
 //! `cargo xtask bench runtime` (module [`runtime`]): MCP routing latency and throughput,
 //! create-to-first-call and idle RSS with running servers.
+//!
+//! `cargo xtask bench plugins` (module [`plugins`]): hook dispatch through the plugin ABI,
+//! plugin load time, the `default` plugin's cost per tool call.
 
+mod plugins;
 mod runtime;
 
 use std::fmt::Write as _;
@@ -22,8 +26,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("control-plane") => control_plane(),
         Some("runtime") => runtime::run(),
+        Some("plugins") => plugins::run(),
         other => Err(format!(
-            "unknown benchmark {other:?}; one of: control-plane, runtime"
+            "unknown benchmark {other:?}; one of: control-plane, runtime, plugins"
         )),
     }
 }

@@ -4,12 +4,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use abi_stable::std_types::RStr;
-use plugin_api::{HookContext, HookFn, HookOutcome, HookPoint, PluginError};
+use plugin_api::{HookFn, HookOutcome, HookPoint, PluginError};
 
 use crate::loader::{self, Library, LoadError};
 use crate::resolve::{Declared, Slot, resolve_all};
 use crate::search_path::{SearchPath, Source};
-use crate::services::{CallData, HostServices, handle};
+use crate::services::{HostServices, with_context};
 
 /// The session a hook is dispatched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,13 +255,10 @@ fn invoke(
     services: &dyn HostServices,
     message: &str,
 ) -> Result<Outcome, DispatchError> {
-    let data = CallData {
-        services,
-        call,
-        plugin: &entry.from,
-    };
-    let context = HookContext::new(call.project, call.session_id, call.server, handle(&data));
-    match (entry.hook)(&context, RStr::from_str(message)).into_result() {
+    let result = with_context(services, call, &entry.from, |context| {
+        (entry.hook)(context, RStr::from_str(message)).into_result()
+    });
+    match result {
         Ok(HookOutcome::PassThrough) => Ok(Outcome::PassThrough),
         Ok(HookOutcome::Modified(json)) => Ok(Outcome::Modified(json.into_string())),
         Ok(HookOutcome::Respond(json)) => Ok(Outcome::Respond(json.into_string())),

@@ -13,7 +13,9 @@ use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_types::RRef;
 use abi_stable::std_types::{RErr, ROk, ROption, RResult, RStr, RString};
 use plugin_api::schema::PromptEntry;
-use plugin_api::{ContentKind, HostHandle, HostVTable, HostVTableRef, LogLevel, PluginError};
+use plugin_api::{
+    ContentKind, HookContext, HostHandle, HostVTable, HostVTableRef, LogLevel, PluginError,
+};
 
 use crate::host::Call;
 
@@ -68,16 +70,37 @@ pub trait HostServices {
 }
 
 /// What the handle's data points to during one hook call.
-pub(crate) struct CallData<'a> {
-    pub(crate) services: &'a dyn HostServices,
-    pub(crate) call: &'a Call<'a>,
+struct CallData<'a> {
+    services: &'a dyn HostServices,
+    call: &'a Call<'a>,
     /// The plugin whose implementation is running (logs are attributed to it).
-    pub(crate) plugin: &'a str,
+    plugin: &'a str,
+}
+
+/// Runs `f` with the context a hook of `plugin` gets for `call`, with a handle on `services`:
+/// for running a hook's Rust code in-process, outside a library (tests, benchmarks).
+pub fn with_context<R>(
+    services: &dyn HostServices,
+    call: &Call<'_>,
+    plugin: &str,
+    f: impl FnOnce(&HookContext<'_>) -> R,
+) -> R {
+    let data = CallData {
+        services,
+        call,
+        plugin,
+    };
+    f(&HookContext::new(
+        call.project,
+        call.session_id,
+        call.server,
+        handle(&data),
+    ))
 }
 
 /// The handle for one hook call.
 #[allow(unsafe_code)]
-pub(crate) fn handle<'a>(data: &'a CallData<'a>) -> HostHandle<'a> {
+fn handle<'a>(data: &'a CallData<'a>) -> HostHandle<'a> {
     HostHandle {
         // SAFETY: the erased reference is only ever turned back into `&CallData` by the
         // functions of `vtable()` below, which are the only functions this handle carries; it

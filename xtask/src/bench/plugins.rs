@@ -1,0 +1,111 @@
+//! `cargo xtask bench plugins`: what the plugin-host issue asks to measure, each next to a
+//! baseline measured in the same run.
+//!
+//! - Hook dispatch through the stable ABI (a trivial hook of the test plugin
+//!   `test-extends-gate`, resolved table, context and host handle per call, the plugin's panic
+//!   guard) versus a direct Rust call of the same function body.
+//! - Loading gate, content-pipeline and default (open, abi_stable's version and layout checks,
+//!   inheritance resolution) versus only opening the three files; a fresh process per sample,
+//!   since a process opens a library once.
+//! - The `default` plugin's two tools/call hooks on a small call (JSON in and out of the
+//!   plugins, the host's pass-through pipeline), versus no plugin (nothing to run).
+//!
+//! The measuring program is plugin-host's `plugin-bench` example, in a release build, with the
+//! plugin cdylibs built in release next to it.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::run::{output, root, status};
+
+/// Processes per load figure (each measures one first load).
+const LOAD_ROUNDS: usize = 15;
+
+pub fn run() -> Result<(), String> {
+    let mut build = Command::new("cargo");
+    build.args(["build", "--release"]);
+    for krate in [
+        "gate",
+        "content-pipeline",
+        "default",
+        "test-plugin-extends-gate",
+    ] {
+        build.args(["-p", krate]);
+    }
+    status(&mut build)?;
+    status(Command::new("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        "plugin-host",
+        "--example",
+        "plugin-bench",
+    ]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+        .join("release");
+    let bench = target.join("examples").join("plugin-bench");
+    let run = |mode: &str| -> Result<String, String> {
+        output(Command::new(&bench).arg(mode).arg("--dir").arg(&target))
+    };
+
+    let dispatch = run("dispatch")?;
+    let abi = field(&dispatch, "dispatch_ns")?;
+    let direct = field(&dispatch, "direct_ns")?;
+    let tool_call = field(&dispatch, "default_tool_call_ns")?;
+
+    let mut load = Vec::new();
+    let mut dlopen = Vec::new();
+    for _ in 0..LOAD_ROUNDS {
+        load.push(field(&run("load")?, "load_ns")?);
+        dlopen.push(field(&run("dlopen")?, "dlopen_ns")?);
+    }
+    let (load, dlopen) = (median(load), median(dlopen));
+
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "| measure | result | baseline (same run) | ratio | target |\n|---|---|---|---|---|"
+    );
+    let _ = writeln!(
+        report,
+        "| one hook dispatch through the ABI (trivial hook) | {abi:.0} ns | direct Rust call of the same body {direct:.0} ns | {:.2}x | < 1 µs |",
+        abi / direct.max(1e-9)
+    );
+    let _ = writeln!(
+        report,
+        "| load gate + content-pipeline + default (median of {LOAD_ROUNDS} processes) | {:.2} ms | opening the three files only {:.2} ms | {:.2}x | < 20 ms |",
+        load / 1e6,
+        dlopen / 1e6,
+        load / dlopen.max(1e-9)
+    );
+    let _ = writeln!(
+        report,
+        "| `default` plugin's onToolCallBefore + onToolCallAfter, small call | {:.1} µs | no plugin: nothing runs | | < 20 µs |",
+        tool_call / 1e3
+    );
+    print!("{report}");
+    Ok(())
+}
+
+/// A number field of the bench program's one-line JSON.
+fn field(json: &str, name: &str) -> Result<f64, String> {
+    let key = format!("\"{name}\":");
+    let start = json
+        .find(&key)
+        .map(|i| i + key.len())
+        .ok_or_else(|| format!("plugin-bench printed no {name}: {json}"))?;
+    json[start..]
+        .trim_start()
+        .split([',', '}'])
+        .next()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("plugin-bench printed a bad {name}: {json}"))
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}

@@ -55,8 +55,16 @@ fn tool_names(outcome: Outcome) -> Vec<String> {
         .collect()
 }
 
-fn call_tool(name: &str, arguments: Value) -> String {
-    json!({"name": name, "arguments": arguments}).to_string()
+/// onToolCallBefore of a `tools/call` of `name` with `arguments`.
+fn call_tool(
+    plugin: &Plugin,
+    call: &Call<'_>,
+    host: &TestHost,
+    name: &str,
+    arguments: Value,
+) -> Result<Outcome, DispatchError> {
+    let request = json!({"name": name, "arguments": arguments}).to_string();
+    plugin.dispatch(HookPoint::ToolCallBefore, call, host, &request)
 }
 
 fn result_text(outcome: Outcome) -> String {
@@ -113,15 +121,15 @@ fn a_gated_session_end_to_end_through_the_default_plugin() {
     let listed =
         dispatch(plugin, HookPoint::ToolsList, &call, &host, PROJECT_TOOLS).expect("tools/list");
     assert_eq!(tool_names(listed), ["begin_session"]);
-    let refused = dispatch(
+    let refused = call_tool(
         plugin,
-        HookPoint::ToolCallBefore,
         &Call {
             server: Some("grafana"),
             ..call
         },
         &host,
-        &call_tool("grafana_get_alerts", json!({})),
+        "grafana_get_alerts",
+        json!({}),
     );
     assert_eq!(
         refused,
@@ -133,12 +141,12 @@ fn a_gated_session_end_to_end_through_the_default_plugin() {
             ),
         })
     );
-    let early_proposal = dispatch(
+    let early_proposal = call_tool(
         plugin,
-        HookPoint::ToolCallBefore,
         &call,
         &host,
-        &call_tool("propose_prompt", json!({"name": "x", "content": "y"})),
+        "propose_prompt",
+        json!({"name": "x", "content": "y"}),
     );
     assert!(matches!(
         early_proposal,
@@ -150,13 +158,7 @@ fn a_gated_session_end_to_end_through_the_default_plugin() {
     assert!(host.list_changed.lock().expect("lock").is_empty());
 
     // begin_session without a description is an invalid-params error, and stays gated.
-    let missing = dispatch(
-        plugin,
-        HookPoint::ToolCallBefore,
-        &call,
-        &host,
-        &call_tool("begin_session", json!({})),
-    );
+    let missing = call_tool(plugin, &call, &host, "begin_session", json!({}));
     assert!(
         matches!(
             missing,
@@ -168,12 +170,12 @@ fn a_gated_session_end_to_end_through_the_default_plugin() {
         "{missing:?}"
     );
     let too_long = "x".repeat(4_001);
-    let too_long = dispatch(
+    let too_long = call_tool(
         plugin,
-        HookPoint::ToolCallBefore,
         &call,
         &host,
-        &call_tool("begin_session", json!({"description": too_long})),
+        "begin_session",
+        json!({"description": too_long}),
     );
     assert!(matches!(
         too_long,
@@ -184,13 +186,7 @@ fn a_gated_session_end_to_end_through_the_default_plugin() {
     ));
 
     // begin_session: the deployment guide ranks first for a deployment task.
-    let begun = dispatch(
-        plugin,
-        HookPoint::ToolCallBefore,
-        &call,
-        &host,
-        &call_tool("begin_session", json!({"description": "Deploy the new release of the checkout service with helm and watch the rollout"})),
-    )
+    let begun = call_tool(plugin, &call, &host, "begin_session", json!({"description": "Deploy the new release of the checkout service with helm and watch the rollout"}))
     .expect("begin_session");
     let text = result_text(begun);
     let guide = text
@@ -220,44 +216,38 @@ fn a_gated_session_end_to_end_through_the_default_plugin() {
         ]
     );
     assert_eq!(
-        dispatch(
+        call_tool(
             plugin,
-            HookPoint::ToolCallBefore,
             &Call {
                 server: Some("grafana"),
                 ..call
             },
             &host,
-            &call_tool("grafana_get_alerts", json!({}))
+            "grafana_get_alerts",
+            json!({})
         ),
         Ok(Outcome::PassThrough)
     );
 
     // A second begin_session delivers again without another list_changed.
-    let again = dispatch(
+    let again = call_tool(
         plugin,
-        HookPoint::ToolCallBefore,
         &call,
         &host,
-        &call_tool(
-            "begin_session",
-            json!({"description": "Triage the alert that fired on the Grafana dashboard"}),
-        ),
+        "begin_session",
+        json!({"description": "Triage the alert that fired on the Grafana dashboard"}),
     )
     .expect("begin_session again");
     assert!(result_text(again).contains("## alert-triage (priority 5)"));
     assert_eq!(host.list_changed.lock().expect("lock").len(), 1);
 
     // propose_prompt becomes a prompt request through the host.
-    let proposed = dispatch(
+    let proposed = call_tool(
         plugin,
-        HookPoint::ToolCallBefore,
         &call,
         &host,
-        &call_tool(
-            "propose_prompt",
-            json!({"name": "canary-first", "content": "Deploy to the canary before the fleet."}),
-        ),
+        "propose_prompt",
+        json!({"name": "canary-first", "content": "Deploy to the canary before the fleet."}),
     )
     .expect("propose_prompt");
     assert!(
@@ -273,15 +263,12 @@ fn a_gated_session_end_to_end_through_the_default_plugin() {
         )]
     );
     // The host's refusal reaches the model as the tool's error.
-    let bad = dispatch(
+    let bad = call_tool(
         plugin,
-        HookPoint::ToolCallBefore,
         &call,
         &host,
-        &call_tool(
-            "propose_prompt",
-            json!({"name": "Bad Name", "content": "text"}),
-        ),
+        "propose_prompt",
+        json!({"name": "Bad Name", "content": "text"}),
     );
     assert_eq!(
         bad,
@@ -313,12 +300,12 @@ fn sessions_are_gated_independently() {
         session_id,
         server: None,
     };
-    dispatch(
+    call_tool(
         plugin,
-        HookPoint::ToolCallBefore,
         &call(one),
         &host,
-        &call_tool("begin_session", json!({"description": "deploy with helm"})),
+        "begin_session",
+        json!({"description": "deploy with helm"}),
     )
     .expect("begin_session");
     let listed = |s| {
@@ -341,12 +328,12 @@ fn with_no_matching_prompt_the_session_still_begins() {
         server: None,
     };
     let text = result_text(
-        dispatch(
+        call_tool(
             plugin,
-            HookPoint::ToolCallBefore,
             &call,
             &host,
-            &call_tool("begin_session", json!({"description": "zzz qqq"})),
+            "begin_session",
+            json!({"description": "zzz qqq"}),
         )
         .expect("begin_session"),
     );
@@ -376,13 +363,7 @@ fn a_plugin_extending_the_gate_keeps_its_refusals_but_lists_every_tool() {
         Ok(Outcome::PassThrough),
         "its own onToolsList runs"
     );
-    let refused = dispatch(
-        plugin,
-        HookPoint::ToolCallBefore,
-        &call,
-        &host,
-        &call_tool("grafana_get_alerts", json!({})),
-    );
+    let refused = call_tool(plugin, &call, &host, "grafana_get_alerts", json!({}));
     assert!(
         matches!(refused, Err(DispatchError::Plugin { ref plugin, error: PluginError::Refused(_), .. }) if plugin == "gate"),
         "the inherited onToolCallBefore runs: {refused:?}"

@@ -52,6 +52,15 @@ pub enum Command {
     Status,
     /// Show the versions of mcpctl and mcpd
     Version,
+    /// Serve a project to an MCP client over STDIO (what .mcp.json launches); starts mcplocal
+    /// when none runs
+    Mcp,
+    /// Write client configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Interactive console: see and call what a client sees of a project, or --inspect the
+    /// traffic through mcplocal
+    Console(ConsoleArgs),
     /// List resources, or show some by name
     Get(GetArgs),
     /// Show one resource in detail
@@ -202,6 +211,34 @@ pub struct CreateSecretArgs {
     pub from_env_file: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Add the project (--project) to .mcp.json for Claude Code, keeping its other entries
+    Claude(ConfigClaudeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigClaudeArgs {
+    /// The file to write
+    #[arg(long, value_name = "FILE", default_value = None)]
+    pub file: Option<PathBuf>,
+    /// The entry's name under mcpServers [default: the project's name]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// The project to connect to (or --project)
+    pub project: Option<String>,
+    /// Show the live traffic through mcplocal instead: method, server, latency, sizes, errors
+    #[arg(long)]
+    pub inspect: bool,
+    /// With --inspect: only this server's traffic
+    #[arg(long, value_name = "SERVER", requires = "inspect")]
+    pub server: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct CreateProjectArgs {
     /// Name of the new project
@@ -230,7 +267,9 @@ fn parse_prefix_mode(text: &str) -> Result<PrefixMode, String> {
         "always" => Ok(PrefixMode::Always),
         "never" => Ok(PrefixMode::Never),
         "conditional" => Ok(PrefixMode::Conditional),
-        _ => Err(format!("unknown prefix mode {text:?}; use always, never or conditional")),
+        _ => Err(format!(
+            "unknown prefix mode {text:?}; use always, never or conditional"
+        )),
     }
 }
 

@@ -62,6 +62,11 @@ impl Home {
         Home { dir: dir.into() }
     }
 
+    /// The folder itself.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn login_path(&self) -> PathBuf {
         self.dir.join(LOGIN_FILE)
     }

@@ -7,6 +7,7 @@ use resource_model::ModelError;
 use crate::client::ClientError;
 use crate::config::ConfigError;
 use crate::flags::FlagError;
+use crate::local::LocalError;
 use crate::merge_patch::PatchError;
 use crate::output::OutputError;
 
@@ -22,6 +23,11 @@ pub enum CommandError {
     Patch(#[from] PatchError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Local(#[from] LocalError),
+    /// The MCP connection to mcplocal failed.
+    #[error("{0}")]
+    Bridge(String),
     /// The command line is incomplete in a way clap cannot check (a global flag a command needs).
     #[error("{0}")]
     Usage(String),

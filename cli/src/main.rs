@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod error;
 mod flags;
+mod local;
 mod merge_patch;
 mod output;
 

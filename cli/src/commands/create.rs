@@ -89,7 +89,9 @@ fn project(args: CreateProjectArgs) -> Resource {
     let defaults = ProjectSpec::default();
     let spec = ProjectSpec {
         description: args.description,
-        proxy_model: args.proxy_model.unwrap_or_else(|| defaults.proxy_model.clone()),
+        proxy_model: args
+            .proxy_model
+            .unwrap_or_else(|| defaults.proxy_model.clone()),
         servers: args.servers,
         prefix_mode: args.prefix_mode,
         fail_mode: args.fail_mode,

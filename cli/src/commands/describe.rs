@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use resource_model::resource::rfc3339;
 use resource_model::spec::{
-    EnvVar, FailMode, PrefixMode, ProjectSpec, PromptSpec, SecretSpec, ServerSpec, TemplateEnvVar, TemplateSpec,
+    EnvVar, FailMode, PrefixMode, ProjectSpec, PromptSpec, SecretSpec, ServerSpec, TemplateEnvVar,
+    TemplateSpec,
 };
 use resource_model::{Kind, Resource, Spec};
 use serde_json::Value;

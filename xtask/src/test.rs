@@ -33,6 +33,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     cmd.args(passthrough)
         .env(postgres::URL_VAR, &postgres_url)
         .env("MCPCTL_TEST_VENV", peers::venv())
-        .env("MCPCTL_TEST_NODE", peers::node_prefix());
+        .env("MCPCTL_TEST_NODE", peers::node_prefix())
+        .env("MCPCTL_TEST_NODE22", peers::node22())
+        .env("MCPCTL_TEST_CONFORMANCE", peers::conformance_cli());
     status(&mut cmd)
 }

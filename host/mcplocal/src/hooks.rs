@@ -9,23 +9,64 @@
 //! to (server and original name).
 
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 
-use rmcp::ErrorData;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
     InitializeRequestParams, InitializeResult, Prompt, ReadResourceRequestParams,
     ReadResourceResponse, Resource, Tool,
 };
+use rmcp::service::Peer;
+use rmcp::{ErrorData, RoleServer};
 
 use crate::namespace::Target;
 
 /// Who a hook is called for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SessionInfo {
     /// A process-unique number of the client session.
     pub id: u64,
     /// The project the session belongs to.
     pub project: String,
+    /// A way to tell the session's client that something changed.
+    pub client: SessionClient,
+}
+
+/// Sends notifications to one client session (once it has initialized; before that they
+/// are dropped). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct SessionClient {
+    peer: Arc<OnceLock<Peer<RoleServer>>>,
+}
+
+impl SessionClient {
+    /// Sets the session's peer (once; later calls are ignored).
+    pub(crate) fn set_peer(&self, peer: Peer<RoleServer>) {
+        let _ = self.peer.set(peer);
+    }
+
+    /// Tells the client its tool list changed (`notifications/tools/list_changed`). Sent in
+    /// the background: the notification goes out after the current answer is queued.
+    pub fn tool_list_changed(&self) {
+        if let Some(peer) = self.peer.get().cloned() {
+            tokio::spawn(async move {
+                if let Err(error) = peer.notify_tool_list_changed().await {
+                    tracing::debug!(%error, "cannot tell the client its tools changed");
+                }
+            });
+        }
+    }
+
+    /// Tells the client its prompt list changed (`notifications/prompts/list_changed`).
+    pub fn prompt_list_changed(&self) {
+        if let Some(peer) = self.peer.get().cloned() {
+            tokio::spawn(async move {
+                if let Err(error) = peer.notify_prompt_list_changed().await {
+                    tracing::debug!(%error, "cannot tell the client its prompts changed");
+                }
+            });
+        }
+    }
 }
 
 /// What [`Hooks::before_tool_call`] decides.
@@ -78,22 +119,25 @@ pub trait Hooks: Send + Sync + 'static {
         async { Ok(tools) }
     }
 
-    /// Before a tool call is forwarded: may change it or answer it itself.
+    /// Before a tool call is forwarded: may change it or answer it itself. `target` is
+    /// `None` when no server of the project has the tool: a hook may answer such calls (tools
+    /// it added to the list itself); forwarding one fails with "unknown tool".
     fn before_tool_call(
         &self,
         session: &SessionInfo,
-        target: &Target,
+        target: Option<&Target>,
         request: CallToolRequestParams,
     ) -> impl Future<Output = Result<BeforeToolCall, ErrorData>> + Send {
         let _ = (session, target);
         async { Ok(BeforeToolCall::Forward(request)) }
     }
 
-    /// After a tool call: may transform its result.
+    /// After a tool call: may transform its result. `target` is `None` for calls
+    /// [`Self::before_tool_call`] answered without a server.
     fn after_tool_call(
         &self,
         session: &SessionInfo,
-        target: &Target,
+        target: Option<&Target>,
         response: CallToolResponse,
     ) -> impl Future<Output = Result<CallToolResponse, ErrorData>> + Send {
         let _ = (session, target);

@@ -29,7 +29,7 @@ mod session;
 pub mod traffic;
 mod upstreams;
 
-pub use hooks::{BeforeToolCall, Hooks, PassThrough, SessionInfo};
+pub use hooks::{BeforeToolCall, Hooks, PassThrough, SessionClient, SessionInfo};
 pub use namespace::{NameMap, Namespace, NamespaceConfig, PrefixMode, ResourceMap, Target};
 pub use session::{
     DEFAULT_SESSION_IDLE_TIMEOUT, FailMode, NEWEST_PROTOCOL_VERSION, ProjectConfig, ProjectService,

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use mcp_proxy::{ClientSession, ForwardContext, ForwardError, UpstreamLink};
 
-use crate::hooks::{BeforeToolCall, Hooks, SessionInfo};
+use crate::hooks::{BeforeToolCall, Hooks, SessionClient, SessionInfo};
 use crate::namespace::{NameMap, Namespace, NamespaceConfig, ResourceMap, Target};
 use crate::traffic::{self, TrafficEvent};
 use crate::upstreams::ProjectUpstreams;
@@ -267,6 +267,7 @@ impl<H: Hooks> ProjectSession<H> {
         let info = SessionInfo {
             id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
             project: upstreams.project().to_owned(),
+            client: SessionClient::default(),
         };
         Self {
             client: ClientSession::new(info.project.clone()),
@@ -643,11 +644,12 @@ impl<H: Hooks> ProjectSession<H> {
         }
     }
 
+    /// The server behind a tool name; `None` when no server of the project has it.
     async fn resolve_tool(
         &self,
         name: &str,
         context: &RequestContext<RoleServer>,
-    ) -> Result<Target, ErrorData> {
+    ) -> Result<Option<Target>, ErrorData> {
         let known = |catalogs: &Catalogs| {
             catalogs
                 .tool_names
@@ -655,11 +657,10 @@ impl<H: Hooks> ProjectSession<H> {
                 .and_then(|names| names.resolve(name).cloned())
         };
         if let Some(target) = known(&lock(&self.catalogs)) {
-            return Ok(target);
+            return Ok(Some(target));
         }
         self.refresh_tools(context).await?;
-        known(&lock(&self.catalogs))
-            .ok_or_else(|| ErrorData::invalid_params(format!("unknown tool: {name}"), None))
+        Ok(known(&lock(&self.catalogs)))
     }
 
     async fn resolve_prompt(
@@ -739,6 +740,7 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
     ) -> Result<InitializeResult, ErrorData> {
         context.peer.set_peer_info(request.clone());
         self.client.set_peer(context.peer.clone());
+        self.info.client.set_peer(context.peer.clone());
         if !self.created.swap(true, Ordering::AcqRel) {
             self.hooks.session_created(&self.info).await;
             self.watch_project(context.peer.clone());
@@ -800,11 +802,17 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
         let target = self.resolve_tool(&request.name, &context).await?;
         let response = match self
             .hooks
-            .before_tool_call(&self.info, &target, request)
+            .before_tool_call(&self.info, target.as_ref(), request)
             .await?
         {
             BeforeToolCall::Respond(response) => response,
             BeforeToolCall::Forward(mut request) => {
+                let Some(target) = &target else {
+                    return Err(ErrorData::invalid_params(
+                        format!("unknown tool: {}", request.name),
+                        None,
+                    ));
+                };
                 request.name = Cow::Owned(target.name.clone());
                 let request = ClientRequest::CallToolRequest(CallToolRequest::new(request));
                 match self.forward(&target.server, request, &context).await? {
@@ -818,7 +826,7 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
             }
         };
         self.hooks
-            .after_tool_call(&self.info, &target, response)
+            .after_tool_call(&self.info, target.as_ref(), response)
             .await
     }
 

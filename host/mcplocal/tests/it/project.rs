@@ -131,10 +131,10 @@ impl Hooks for Intercept {
     async fn before_tool_call(
         &self,
         _session: &SessionInfo,
-        target: &Target,
+        target: Option<&Target>,
         request: CallToolRequestParams,
     ) -> Result<BeforeToolCall, ErrorData> {
-        if target.name == "add" {
+        if target.is_some_and(|target| target.name == "add") {
             return Ok(BeforeToolCall::Respond(CallToolResponse::Complete(
                 CallToolResult::success(vec![ContentBlock::text("intercepted")]),
             )));
@@ -145,14 +145,15 @@ impl Hooks for Intercept {
     async fn after_tool_call(
         &self,
         _session: &SessionInfo,
-        target: &Target,
+        target: Option<&Target>,
         response: CallToolResponse,
     ) -> Result<CallToolResponse, ErrorData> {
         match response {
             CallToolResponse::Complete(mut result) => {
+                let server = target.map_or("nobody", |target| target.server.as_str());
                 result
                     .content
-                    .push(ContentBlock::text(format!("[via {}]", target.server)));
+                    .push(ContentBlock::text(format!("[via {server}]")));
                 Ok(CallToolResponse::Complete(result))
             }
             other => Ok(other),

@@ -8,7 +8,11 @@
 //!
 //! `cargo xtask bench plugins` (module [`plugins`]): hook dispatch through the plugin ABI,
 //! plugin load time, the `default` plugin's cost per tool call.
+//!
+//! `cargo xtask bench llm-cache` (module [`llm_cache`]): pipeline cache hits, misses and
+//! eviction; summarize-tree against a 50 ms loopback provider.
 
+mod llm_cache;
 mod plugins;
 mod runtime;
 
@@ -27,8 +31,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("control-plane") => control_plane(),
         Some("runtime") => runtime::run(),
         Some("plugins") => plugins::run(),
+        Some("llm-cache") => llm_cache::run(),
         other => Err(format!(
-            "unknown benchmark {other:?}; one of: control-plane, runtime, plugins"
+            "unknown benchmark {other:?}; one of: control-plane, runtime, plugins, llm-cache"
         )),
     }
 }

@@ -100,7 +100,8 @@ pub struct NamespaceStats {
     pub namespace: String,
     pub entries: u64,
     pub bytes: u64,
-    pub limit_bytes: u64,
+    /// The limit of the process that has it open; none when read from disk (`inspect`).
+    pub limit_bytes: Option<u64>,
     pub hits: u64,
     pub misses: u64,
     /// hits / (hits + misses); none before the first lookup.
@@ -270,11 +271,26 @@ impl NamespaceCache {
         self.dir.join("entries").join(&name[..2]).join(name)
     }
 
+    /// Removes the temporary files of writers that are gone (killed mid-write); those of a
+    /// live process (mcplocal writing while `mcpctl cache` runs) are left alone. Temporary
+    /// names start with the writer's process id.
     fn remove_temporaries(&self) -> Result<(), CacheError> {
         let tmp = self.dir.join("tmp");
+        let own = std::process::id();
         for item in fs::read_dir(&tmp).map_err(io_err("read", &tmp))? {
-            let path = item.map_err(io_err("read", &tmp))?.path();
-            let _ = fs::remove_file(path);
+            let item = item.map_err(io_err("read", &tmp))?;
+            let name = item.file_name();
+            let writer = name
+                .to_str()
+                .map(|n| n.strip_suffix(".tmp").unwrap_or(n))
+                .and_then(|n| n.rsplit('.').next())
+                .and_then(|n| n.split('-').next())
+                .and_then(|pid| pid.parse::<u32>().ok());
+            let alive = writer
+                .is_some_and(|pid| pid != own && Path::new("/proc").join(pid.to_string()).exists());
+            if !alive {
+                let _ = fs::remove_file(item.path());
+            }
         }
         Ok(())
     }
@@ -285,34 +301,20 @@ impl NamespaceCache {
         let now = self.now_ms();
         let access = self.read_access_file();
         let mut found: Vec<(KeyHash, u64, u64, u64)> = Vec::new();
-        let entries = self.dir.join("entries");
-        for shard in fs::read_dir(&entries).map_err(io_err("read", &entries))? {
-            let Ok(shard) = shard else { continue };
-            let Ok(files) = fs::read_dir(shard.path()) else {
+        for scanned in scan_entries(&self.dir)? {
+            if self.expired(scanned.created_ms, now) {
+                let _ = fs::remove_file(&scanned.path);
                 continue;
-            };
-            for file in files.flatten() {
-                let path = file.path();
-                let name = file.file_name();
-                let Some(hash) = name.to_str().and_then(entry::parse_hex) else {
-                    let _ = fs::remove_file(&path);
-                    continue;
-                };
-                let Ok(meta) = file.metadata() else { continue };
-                let created = meta.modified().map(unix_ms).unwrap_or(0);
-                if self.expired(created, now) {
-                    let _ = fs::remove_file(&path);
-                    continue;
-                }
-                let last = access.get(&hash).copied().unwrap_or(created).max(created);
-                found.push((hash, meta.len(), created, last));
             }
+            let last = access
+                .get(&scanned.hash)
+                .copied()
+                .unwrap_or(scanned.created_ms)
+                .max(scanned.created_ms);
+            found.push((scanned.hash, scanned.size, scanned.created_ms, last));
         }
         found.sort_by_key(|&(_, _, _, last)| last);
-        let counters = fs::read(self.dir.join(STATS_FILE))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
+        let counters = read_counters(&self.dir);
         let mut state = lock(&self.state);
         *state = State {
             counters,
@@ -538,7 +540,7 @@ impl NamespaceCache {
             namespace: self.id.to_string(),
             entries: state.entries.len() as u64,
             bytes: state.bytes,
-            limit_bytes: self.limit_bytes,
+            limit_bytes: Some(self.limit_bytes),
             hits,
             misses,
             hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
@@ -692,6 +694,81 @@ impl Drop for NamespaceCache {
             tracing::warn!(error = %e, "cache index not saved");
         }
     }
+}
+
+struct Scanned {
+    path: PathBuf,
+    hash: KeyHash,
+    size: u64,
+    created_ms: u64,
+}
+
+/// The entry files of a namespace directory: name, size and creation time (mtime).
+fn scan_entries(dir: &Path) -> Result<Vec<Scanned>, CacheError> {
+    let entries = dir.join("entries");
+    let mut found = Vec::new();
+    for shard in fs::read_dir(&entries).map_err(io_err("read", &entries))? {
+        let Ok(shard) = shard else { continue };
+        let Ok(files) = fs::read_dir(shard.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let name = file.file_name();
+            let Some(hash) = name.to_str().and_then(entry::parse_hex) else {
+                continue;
+            };
+            let Ok(meta) = file.metadata() else { continue };
+            found.push(Scanned {
+                path: file.path(),
+                hash,
+                size: meta.len(),
+                created_ms: meta.modified().map(unix_ms).unwrap_or(0),
+            });
+        }
+    }
+    Ok(found)
+}
+
+fn read_counters(dir: &Path) -> Counters {
+    fs::read(dir.join(STATS_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Figures of a namespace read from disk without opening it: nothing is created, removed or
+/// evicted (so `mcpctl cache stats` beside a running mcplocal changes nothing). Counters are
+/// those the owning process last flushed; expired entries are not counted.
+pub fn inspect(
+    root: &Path,
+    id: &NamespaceId,
+    max_age: Duration,
+    now: SystemTime,
+) -> Result<NamespaceStats, CacheError> {
+    let dir = root.join(id.as_str());
+    let cutoff = unix_ms(now).saturating_sub(max_age.as_millis() as u64);
+    let live: Vec<Scanned> = scan_entries(&dir)?
+        .into_iter()
+        .filter(|s| s.created_ms > cutoff)
+        .collect();
+    let Counters {
+        hits,
+        misses,
+        evictions,
+        corrupt,
+    } = read_counters(&dir);
+    Ok(NamespaceStats {
+        namespace: id.to_string(),
+        entries: live.len() as u64,
+        bytes: live.iter().map(|s| s.size).sum(),
+        limit_bytes: None,
+        hits,
+        misses,
+        hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
+        evictions,
+        corrupt,
+        oldest_created_ms: live.iter().map(|s| s.created_ms).min(),
+    })
 }
 
 /// Whether `dir` is a namespace directory (has the marker file).

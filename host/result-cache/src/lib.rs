@@ -17,7 +17,7 @@ mod size;
 
 pub use cache::{
     CacheError, CacheOptions, ClearReport, DEFAULT_MAX_AGE, MAX_ENTRY_BYTES, NamespaceCache,
-    NamespaceStats, time_of,
+    NamespaceStats, inspect, time_of,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::Corruption;

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use crate::cache::{
-    CacheError, CacheOptions, ClearReport, NamespaceCache, NamespaceStats, is_namespace_dir,
+    CacheError, CacheOptions, ClearReport, NamespaceCache, NamespaceStats, inspect,
+    is_namespace_dir,
 };
 use crate::namespace::NamespaceId;
 
@@ -70,16 +71,29 @@ impl CacheDir {
         Ok(names)
     }
 
-    /// Figures of every namespace on disk, by name.
+    /// Figures of every namespace on disk, by name: those open in this process from memory,
+    /// the others read from disk without changing anything (see [`inspect`]).
     pub fn stats(&self) -> Result<Vec<NamespaceStats>, CacheError> {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         self.namespaces()?
             .iter()
-            .map(|id| Ok(self.namespace(id)?.stats()))
+            .map(|id| match open.get(id).and_then(Weak::upgrade) {
+                Some(cache) => Ok(cache.stats()),
+                None => inspect(
+                    &self.dir,
+                    id,
+                    self.options.max_age,
+                    self.options.clock.now(),
+                ),
+            })
             .collect()
     }
 
     /// `mcpctl cache clear [NAMESPACE] [--older-than DAYS]`: one namespace (by its directory
-    /// name) or all; every entry, or those created more than `older_than` ago.
+    /// name) or all; every entry, or those created more than `older_than` ago. The namespaces
+    /// are opened with this `CacheDir`'s options, so a command-line caller should give a limit
+    /// no smaller than the owning process's (`SizeLimit::Bytes(u64::MAX)`), or the open would
+    /// evict.
     pub fn clear(
         &self,
         namespace: Option<&str>,

@@ -184,3 +184,47 @@ fn the_cache_dir_lists_stats_and_clears_namespaces() {
     assert_eq!(report.entries, 2);
     assert!(root.stats().expect("stats").iter().all(|s| s.entries == 0));
 }
+
+#[test]
+fn stats_from_another_process_view_change_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = clock();
+    let owner = CacheDir::new(dir.path().to_path_buf(), options(1 << 20, clock.clone()));
+    let cache = owner.namespace(&ns()).expect("open");
+    for i in 0..5 {
+        cache
+            .put(format!("k{i}").as_bytes(), &[b'v'; 500])
+            .expect("put");
+    }
+    assert!(cache.get(b"k0").is_some());
+    cache.flush().expect("flush");
+    // A temporary file of a live writer (pid 1 is always alive) must survive others' opens.
+    let live_tmp = cache.dir().join("tmp/1-7.tmp");
+    std::fs::write(&live_tmp, b"half").expect("tmp");
+
+    // mcpctl's view: another CacheDir with a limit far below the data.
+    let cli = CacheDir::new(dir.path().to_path_buf(), options(600, clock.clone()));
+    let stats = cli.stats().expect("stats");
+    assert_eq!(stats.len(), 1);
+    assert_eq!(
+        (stats[0].entries, stats[0].hits, stats[0].limit_bytes),
+        (5, 1, None)
+    );
+    assert_eq!(
+        entry_files(cache.dir()).len(),
+        5,
+        "nothing evicted by looking"
+    );
+    assert!(live_tmp.exists());
+    assert!(cache.get(b"k4").is_some());
+
+    // Opening (as clear does) keeps the live writer's temporary too, and removes a dead one's.
+    let dead_tmp = cache.dir().join("tmp/4294967-1.tmp");
+    std::fs::write(&dead_tmp, b"torn").expect("tmp");
+    let big = CacheDir::new(dir.path().to_path_buf(), options(u64::MAX, clock));
+    big.clear(None, Some(Duration::from_secs(86_400)))
+        .expect("clear old");
+    assert!(live_tmp.exists(), "a live writer's file is left alone");
+    assert!(!dead_tmp.exists(), "a dead writer's file is removed");
+    assert_eq!(entry_files(cache.dir()).len(), 5, "nothing was a day old");
+}

@@ -11,6 +11,9 @@
 //!   the session (`sampling/createMessage`, `elicitation/create`, `roots/list`), waits for the
 //!   answers and runs the next round itself, all within the one call.
 //!
+//! - **Inside a task** (Tasks extension): the task reports `input_required` with the questions,
+//!   the client answers with `tasks/update` ([`drive_in_task`]).
+//!
 //! Either way only questions the client declared the capability for are asked; anything else
 //! is a `-32021` MissingRequiredClientCapability error.
 #![allow(deprecated)] // sampling and roots are deprecated by SEP-2577 but part of every revision
@@ -22,6 +25,7 @@ use rmcp::model::{
     SamplingMessage, ServerRequest,
 };
 use rmcp::service::RequestContext;
+use rmcp::task_manager::{TaskContext, TaskExit};
 use rmcp::{ErrorData, RoleServer};
 use serde_json::Value;
 
@@ -185,10 +189,55 @@ pub async fn drive<T>(
             }
         }
     }
-    Err(ErrorData::internal_error(
+    Err(too_many_rounds())
+}
+
+fn too_many_rounds() -> ErrorData {
+    ErrorData::internal_error(
         format!("the fixture asked the client more than {MAX_ROUNDS} rounds of questions"),
         None,
-    ))
+    )
+}
+
+/// Runs `fixture` inside a task: each round's questions are pending on the task together
+/// (`tasks/get` shows them, `tasks/update` answers them, in any order and any subset).
+pub async fn drive_in_task<T>(
+    task: &TaskContext,
+    capabilities: &ClientCapabilities,
+    fixture: impl Fn(&Answers) -> Result<Step<T>, ErrorData>,
+) -> Result<T, TaskExit> {
+    let mut answers = Answers {
+        responses: InputResponses::new(),
+        state: None,
+        capabilities: capabilities.clone(),
+    };
+    for _ in 0..MAX_ROUNDS {
+        match fixture(&answers)? {
+            Step::Done(result) => return Ok(result),
+            Step::Ask { requests, state } => {
+                check_capabilities(&requests, &answers.capabilities)?;
+                let mut pending = tokio::task::JoinSet::new();
+                for (key, request) in requests {
+                    let task = task.clone();
+                    pending.spawn(async move {
+                        let answer = task.request_input(key.clone(), request).await?;
+                        Ok::<_, TaskExit>((key, answer))
+                    });
+                }
+                while let Some(joined) = pending.join_next().await {
+                    let (key, answer) = joined.map_err(|error| {
+                        TaskExit::Error(ErrorData::internal_error(
+                            format!("waiting for an answer: {error}"),
+                            None,
+                        ))
+                    })??;
+                    answers.responses.insert(key, answer);
+                }
+                answers.state = state;
+            }
+        }
+    }
+    Err(TaskExit::Error(too_many_rounds()))
 }
 
 /// `2026-07-28` and later have no server-to-client requests: questions go in results.

@@ -5,15 +5,17 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CompleteRequestParams, CompleteResult, CompletionInfo,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool,
-    UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CompleteRequestParams,
+    CompleteResult, CompletionInfo, GetPromptRequestParams, GetPromptResponse, GetTaskParams,
+    GetTaskResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, Reference, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    SubscribeRequestParams, SubscriptionFilter, Tool, UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+
+use rmcp::task_manager::TaskManager;
 
 use crate::changes::Changes;
 use crate::input::{self, Outcome, Resume};
@@ -21,10 +23,12 @@ use crate::logging::SessionLogLevel;
 use crate::request_state::RequestStates;
 use crate::{prompts, resources, tools};
 
-/// What outlives one session: the list toggles and their listeners, and `requestState`s.
+/// What outlives one session: the list toggles and their listeners, `requestState`s, and
+/// tasks.
 pub struct Shared {
     changes: Changes,
     request_states: RequestStates,
+    tasks: TaskManager,
 }
 
 impl Shared {
@@ -32,6 +36,7 @@ impl Shared {
         Arc::new(Shared {
             changes: Changes::new(),
             request_states: RequestStates::default(),
+            tasks: TaskManager::new(),
         })
     }
 }
@@ -59,6 +64,10 @@ impl ConformanceServer {
         &self.shared.request_states
     }
 
+    pub fn tasks(&self) -> &TaskManager {
+        &self.shared.tasks
+    }
+
     pub fn log_level(&self) -> &SessionLogLevel {
         &self.log_level
     }
@@ -75,6 +84,7 @@ impl ServerHandler for ConformanceServer {
             .enable_resources_subscribe()
             .enable_tools()
             .enable_tool_list_changed()
+            .enable_tasks()
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new(
@@ -238,6 +248,34 @@ impl ServerHandler for ConformanceServer {
 
     async fn listen(&self, subscription: SubscriptionContext) -> Result<(), ErrorData> {
         self.changes().listen(subscription).await
+    }
+
+    /// Tasks extension: rmcp has already checked that the client declared it.
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        self.tasks()
+            .get_task(&request.task_id)
+            .map(GetTaskResult::new)
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks()
+            .update_task(&request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks().cancel_task(&request.task_id)
     }
 }
 

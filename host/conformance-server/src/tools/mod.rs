@@ -10,10 +10,12 @@
 //! | `test_reconnection` | answers after a pause (see [`notifying`]) |
 //! | `test_sampling`, `test_elicitation`, `test_elicitation_sep1034_defaults`, `test_elicitation_sep1330_enums`, `test_streaming_elicitation`, `test_missing_capability`, `test_input_required_result_*` | ask the client first ([`asking`], [`crate::input`]) |
 //! | `test_trigger_tool_change`, `test_trigger_prompt_change` | add or remove `test_dynamic_tool` / `test_dynamic_prompt` and notify ([`crate::changes`]) |
+//! | `greet`, `slow_compute`, `failing_job`, `protocol_error_job`, `confirm_delete`, `multi_input`, `test_tool_with_task` | the Tasks extension's fixtures ([`tasks`]) |
 
 mod asking;
 mod content;
 mod notifying;
+mod tasks;
 
 use std::sync::Arc;
 
@@ -33,6 +35,7 @@ pub fn list(with_dynamic: bool) -> Vec<Tool> {
     let mut tools = content::tools();
     tools.extend(notifying::tools());
     tools.extend(asking::tools());
+    tools.extend(tasks::tools());
     tools.push(tool(
         "test_trigger_tool_change",
         "Adds test_dynamic_tool if it is missing, removes it otherwise, and notifies listeners (tools/list_changed).",
@@ -62,6 +65,13 @@ pub async fn call(
     if let Some(result) = content::call(name, params.arguments.as_ref())? {
         return Ok(result.into());
     }
+    let resume = Resume {
+        input_responses: params.input_responses,
+        request_state: params.request_state,
+    };
+    if let Some(tool) = tasks::parse(name, params.arguments.as_ref())? {
+        return tasks::call(server, tool, resume, &context).await;
+    }
     match name {
         "test_tool_with_logging" | "test_logging_tool" => {
             notifying::with_logging(&context, server.log_level()).await
@@ -79,10 +89,6 @@ pub async fn call(
                     format!("unknown tool {name}"),
                     Some(json!({"tool": name})),
                 ));
-            };
-            let resume = Resume {
-                input_responses: params.input_responses,
-                request_state: params.request_state,
             };
             let outcome = input::drive(&context, server.request_states(), resume, |answers| {
                 fixture.step(answers)

@@ -6,22 +6,8 @@
 use crate::fixture::HttpFixture;
 use crate::suite::Suite;
 
-/// The Tasks extension (SEP-2663) is not implemented yet: it is an extension, in no spec
-/// revision; `--requirements 2026-07-28` runs its scenarios but never scores them.
-const TASKS: &str = "Tasks extension (SEP-2663) not implemented by the fixture yet";
-
-/// Scenarios allowed to fail, with the reason.
-const EXPECTED_FAILURES: &[(&str, &str)] = &[
-    ("tasks-lifecycle", TASKS),
-    ("tasks-capability-negotiation", TASKS),
-    ("tasks-wire-fields", TASKS),
-    ("tasks-request-state-removal", TASKS),
-    ("tasks-mrtr-input", TASKS),
-    ("tasks-request-headers", TASKS),
-    ("tasks-dispatch-and-envelope", TASKS),
-    ("tasks-required-task-error", TASKS),
-    ("tasks-mrtr-composition", TASKS),
-];
+/// Scenarios allowed to fail, with the reason. None are.
+const EXPECTED_FAILURES: &[(&str, &str)] = &[];
 
 fn run(args: &[&str]) {
     let Some(suite) = Suite::installed() else {

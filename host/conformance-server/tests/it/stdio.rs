@@ -22,6 +22,25 @@ impl StdioClient {
     /// Starts the server and completes `initialize` at `2025-11-25`, declaring sampling,
     /// elicitation and roots.
     fn initialized() -> StdioClient {
+        let mut client = StdioClient::start();
+        let capabilities = json!({"sampling": {}, "elicitation": {}, "roots": {}});
+        client.send(&json!({
+            "jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": capabilities,
+                "clientInfo": {"name": "stdio-test", "version": "1.0.0"},
+            },
+        }));
+        let reply = client.next();
+        assert_eq!(reply["id"], 0, "{reply}");
+        assert_eq!(reply["result"]["protocolVersion"], "2025-11-25", "{reply}");
+        client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        client
+    }
+
+    /// Starts the server without any handshake.
+    fn start() -> StdioClient {
         let mut child = server_command()
             .arg("--stdio")
             .stdin(Stdio::piped())
@@ -42,25 +61,11 @@ impl StdioClient {
                 }
             }
         });
-        let mut client = StdioClient {
+        StdioClient {
             child,
             stdin,
             messages,
-        };
-        let capabilities = json!({"sampling": {}, "elicitation": {}, "roots": {}});
-        client.send(&json!({
-            "jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": capabilities,
-                "clientInfo": {"name": "stdio-test", "version": "1.0.0"},
-            },
-        }));
-        let reply = client.next();
-        assert_eq!(reply["id"], 0, "{reply}");
-        assert_eq!(reply["result"]["protocolVersion"], "2025-11-25", "{reply}");
-        client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
-        client
+        }
     }
 
     fn send(&mut self, message: &Value) {
@@ -231,4 +236,46 @@ fn progress_and_logs_arrive_during_the_call() {
             "Tool execution completed"
         ]
     );
+}
+
+#[test]
+fn on_2026_07_28_the_questions_come_back_in_the_result() {
+    let mut client = StdioClient::start();
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "stdio-test", "version": "1.0.0"},
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+    });
+    let (before, first) = client.call(
+        1,
+        "test_input_required_result_request_state",
+        json!({"arguments": {}, "_meta": meta}),
+        no_requests,
+    );
+    assert!(before.is_empty(), "{before:?}");
+    let result = &first["result"];
+    assert_eq!(result["resultType"], "input_required", "{first}");
+    assert_eq!(
+        result["inputRequests"]["confirm"]["method"],
+        "elicitation/create"
+    );
+    let state = result["requestState"].as_str().unwrap().to_owned();
+
+    let answer = json!({"confirm": {"action": "accept", "content": {"ok": true}}});
+    let (_, tampered) = client.call(
+        2,
+        "test_input_required_result_request_state",
+        json!({"arguments": {}, "_meta": meta, "inputResponses": answer,
+               "requestState": format!("{state}x")}),
+        no_requests,
+    );
+    assert_eq!(tampered["error"]["code"], -32602, "{tampered}");
+    let (_, done) = client.call(
+        3,
+        "test_input_required_result_request_state",
+        json!({"arguments": {}, "_meta": meta, "inputResponses": answer, "requestState": state}),
+        no_requests,
+    );
+    assert_eq!(done["result"]["resultType"], "complete", "{done}");
+    assert!(result_text(&done).starts_with("state-ok"), "{done}");
 }

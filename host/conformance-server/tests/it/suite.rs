@@ -2,6 +2,7 @@
 //! results (`-o DIR` writes `DIR/server-SCENARIO-TIMESTAMP/checks.json` per scenario).
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -31,7 +32,9 @@ impl Suite {
     /// variables are not set, e.g. under a bare `cargo test`.
     pub fn installed() -> Option<Suite> {
         let Some(cli) = std::env::var_os(CLI_VAR) else {
-            eprintln!(
+            // Straight to stderr: libtest captures `eprintln!` of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n!!! SKIPPED: {CLI_VAR} is not set, so the MCP conformance suite cannot run. \
                  Run `cargo xtask test` (it installs Node.js 22 and the suite into \
                  target/test-node22 and sets {CLI_VAR} and {NODE_VAR}). !!!\n"

@@ -28,17 +28,8 @@ use crate::server::Shared;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    init_tracing();
-    let shared = Shared::new();
-    tokio::select! {
-        result = transport::serve(&args, shared) => Ok(result?),
-        () = shutdown_signal() => Ok(()),
-    }
-}
-
-/// rmcp's own diagnostics on stderr, at `warn` unless `MCP_CONFORMANCE_SERVER_LOG` says
-/// otherwise.
-fn init_tracing() {
+    // rmcp's own diagnostics, on stderr; `warn` unless MCP_CONFORMANCE_SERVER_LOG says
+    // otherwise. SIGTERM and SIGINT keep their default action: the process ends.
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCP_CONFORMANCE_SERVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
@@ -46,19 +37,6 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .init();
-}
-
-/// SIGTERM or SIGINT end the server quietly.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => eprintln!("terminated by SIGTERM"),
-        _ = int.recv() => eprintln!("interrupted by SIGINT"),
-    }
+    transport::serve(&args, Shared::new()).await?;
+    Ok(())
 }

@@ -87,6 +87,27 @@ pub enum Command {
     Logs(LogsArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
+    /// Inspect or clear the pipeline cache ($MCPCTL_HOME/cache)
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Entries, size, hit ratio and oldest entry of each namespace
+    Stats {
+        /// Output format (table, json or yaml)
+        #[arg(short, long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+    /// Remove cache entries: all, one namespace's, or those older than some days
+    Clear {
+        /// Only this namespace (as 'mcpctl cache stats' shows it)
+        namespace: Option<String>,
+        /// Only entries created more than DAYS days ago
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<u32>,
+    },
 }
 
 /// What `get` lists: one kind, or everything.

@@ -54,6 +54,9 @@ pub enum CommandError {
     /// Several independent failures (`delete a b` where both fail), one line each.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Several(Vec<CommandError>),
+    /// The pipeline cache under $MCPCTL_HOME/cache.
+    #[error(transparent)]
+    Cache(#[from] result_cache::CacheError),
 }
 
 impl CommandError {

@@ -3,6 +3,7 @@
 mod apply;
 mod approve;
 mod attach;
+mod cache;
 mod completion;
 mod config_claude;
 mod console;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Approve(command) => approve::approve(&context, command),
         Command::Logs(args) => logs::logs(&context, &args),
         Command::Completion(args) => completion::completion(&args),
+        Command::Cache(command) => cache::cache(&context, command),
     }
 }
 

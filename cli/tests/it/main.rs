@@ -3,6 +3,7 @@
 //! (`cargo build --workspace --bins`; `cargo xtask test` does).
 
 mod apply;
+mod cache;
 mod edit;
 mod resources;
 mod runtime;

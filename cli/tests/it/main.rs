@@ -5,6 +5,7 @@
 mod apply;
 mod cache;
 mod edit;
+mod mcplocal;
 mod resources;
 mod runtime;
 mod session;

@@ -11,10 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use test_support::Backend;
 
-use crate::support::{MCPCTL, World, table};
-
-/// How long a local server may take to become `Running`.
-const START_WITHIN: Duration = Duration::from_secs(30);
+use crate::support::{MCPCTL, START_WITHIN, World, instances, running, table, wait_for_instances};
 
 /// The test venv's Python, which has the reference server `mcp-server-time` (cargo xtask test
 /// installs it): `$MCPCTL_TEST_VENV`, else `<workspace>/target/test-venv`.
@@ -79,41 +76,6 @@ impl Drop for Servers<'_> {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-}
-
-/// The instances of a `get instances -o json` answer (the grouped form).
-fn instances(answer: &Value) -> Vec<Value> {
-    answer["instances"].as_array().cloned().unwrap_or_default()
-}
-
-/// Polls `get instances --server SERVER -o json` until `check` holds; fails with what was
-/// seen, the server's description and mcpd's log.
-fn wait_for_instances(
-    w: &World,
-    server: &str,
-    what: &str,
-    check: impl Fn(&[Value]) -> bool,
-) -> Vec<Value> {
-    let deadline = Instant::now() + START_WITHIN;
-    loop {
-        let seen = instances(&w.json(&["get", "instances", "--server", server]));
-        if check(&seen) {
-            return seen;
-        }
-        if Instant::now() > deadline {
-            let described = w.run(&["describe", "server", server]).stdout;
-            panic!(
-                "{server}: {what} not reached within {START_WITHIN:?}; instances {seen:#?}\n\
-                 {described}\nmcpd log:\n{}",
-                w.mcpd.log()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-fn running(instances: &[Value]) -> usize {
-    instances.iter().filter(|i| i["state"] == "Running").count()
 }
 
 /// Polls `mcpctl logs SERVER` until its output contains `text`.

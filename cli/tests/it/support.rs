@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use test_support::{Backend, Mcpd};
@@ -155,4 +156,42 @@ pub fn closed_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port()
+}
+
+/// How long a local server may take to become `Running`.
+pub const START_WITHIN: Duration = Duration::from_secs(30);
+
+/// The instances of a `get instances -o json` answer (the grouped form).
+pub fn instances(answer: &Value) -> Vec<Value> {
+    answer["instances"].as_array().cloned().unwrap_or_default()
+}
+
+/// Polls `get instances --server SERVER -o json` until `check` holds; fails with what was
+/// seen, the server's description and mcpd's log.
+pub fn wait_for_instances(
+    w: &World,
+    server: &str,
+    what: &str,
+    check: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + START_WITHIN;
+    loop {
+        let seen = instances(&w.json(&["get", "instances", "--server", server]));
+        if check(&seen) {
+            return seen;
+        }
+        if Instant::now() > deadline {
+            let described = w.run(&["describe", "server", server]).stdout;
+            panic!(
+                "{server}: {what} not reached within {START_WITHIN:?}; instances {seen:#?}\n\
+                 {described}\nmcpd log:\n{}",
+                w.mcpd.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+pub fn running(instances: &[Value]) -> usize {
+    instances.iter().filter(|i| i["state"] == "Running").count()
 }

@@ -5,8 +5,10 @@
 //! `MCPCTL_TEST_POSTGRES_URL`, dropped afterwards). [`for_each_backend!`] turns one test
 //! function into one test per backend, so the whole suite runs against both.
 //! [`test_server_image`] builds (once) a Docker image of the project's `mcp-test-server`.
+//! [`peers`] finds the third-party servers and clients the tests run (Python venv, npm).
 #![allow(clippy::unwrap_used)]
 
+pub mod peers;
 mod test_server_image;
 
 pub use test_server_image::{

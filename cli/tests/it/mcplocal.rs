@@ -1,0 +1,282 @@
+//! mcplocal end to end, the way Claude Code uses it: `mcpctl config claude` writes
+//! `.mcp.json`; the official Python MCP SDK (`mcp_client.py`) launches the command it names
+//! (`mcpctl mcp --project P`, which starts mcplocal) and talks MCP over STDIO; every call goes
+//! mcplocal → mcpd → a real server: PyPI's `mcp-server-time` and `mcp-server-git` as local
+//! processes, the project's test server in a Docker container, and npm's server-everything
+//! (prompts and resources) attached to the project during the session.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+use test_support::Backend;
+
+use crate::support::{World, closed_port, running, wait_for_instances};
+
+/// The mcplocal a test's `mcpctl mcp` started, stopped when the test ends.
+pub struct LocalProxy {
+    pub listen: String,
+}
+
+impl LocalProxy {
+    /// An address for the test's mcplocal (a free loopback port).
+    pub fn new() -> LocalProxy {
+        LocalProxy {
+            listen: format!("127.0.0.1:{}", closed_port()),
+        }
+    }
+
+    /// mcplocal's `/health`, if it runs.
+    pub fn health(&self) -> Option<Value> {
+        let output = Command::new("curl")
+            .args(["-s", "--max-time", "2"])
+            .arg(format!("http://{}/health", self.listen))
+            .output()
+            .ok()?;
+        serde_json::from_slice(&output.stdout).ok()
+    }
+}
+
+impl Drop for LocalProxy {
+    fn drop(&mut self) {
+        if let Some(pid) = self.health().and_then(|h| h["pid"].as_u64()) {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
+/// Runs `mcp_client.py` with `steps` against the `.mcp.json` entry `entry`; returns one JSON
+/// value per step, in order.
+pub fn run_client(mcp_json: &Path, entry: &str, steps: &Value) -> Vec<Value> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/mcp_client.py");
+    let output = Command::new(test_support::peers::venv_bin("python"))
+        .arg(script)
+        .arg(mcp_json)
+        .arg(entry)
+        .arg(steps.to_string())
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Shown when the test fails: what mcpctl mcp and the client said.
+    eprintln!("client stderr:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the Python client failed:\n{stdout}\n{stderr}"
+    );
+    let seen: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert_eq!(
+        seen.len(),
+        steps.as_array().map_or(0, Vec::len),
+        "not every step answered:\n{stdout}\n{stderr}"
+    );
+    seen
+}
+
+/// The text blocks of a tool result, joined.
+pub fn text_of(result: &Value) -> String {
+    result["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn git_repository(dir: &Path) -> PathBuf {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "git {args:?}: {status:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "README.md"]);
+    git(&["commit", "-q", "-m", "first commit"]);
+    repo
+}
+
+#[test]
+fn claude_code_sees_a_merged_project_through_mcplocal() {
+    test_support::require_docker();
+    let w = World::start(Backend::Sqlite);
+    let proxy = LocalProxy::new();
+    let repo = git_repository(w.files.path());
+    let tester = format!("tester-{}", &test_support::unique_suffix()[..6]);
+    let servers = json!({
+        "servers": [
+            {"name": "clock", "command": test_support::peers::venv_bin("mcp-server-time")},
+            {"name": "git", "command": test_support::peers::venv_bin("mcp-server-git"),
+             "args": ["--repository", repo]},
+            {"name": tester, "dockerImage": test_support::test_server_image()},
+            {"name": "everything", "command": "node",
+             "args": [test_support::peers::everything_js(), "stdio"]},
+        ],
+        "projects": [{"name": "demo", "proxyModel": "content-pipeline", "servers": ["clock", "git", tester]}],
+    });
+    let file = w.write("demo.yaml", &serde_json::to_string(&servers).unwrap());
+    w.ok(&["apply", "-f", file.to_str().unwrap()]);
+    for server in ["clock", "git", tester.as_str(), "everything"] {
+        wait_for_instances(&w, server, "one Running instance", |i| running(i) == 1);
+    }
+
+    let env = [("MCPLOCAL_LISTEN", proxy.listen.as_str())];
+    w.run_with_env(&["--project", "demo", "config", "claude"], &env)
+        .ok();
+    let mcp_json = w.files.path().join(".mcp.json");
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&mcp_json).unwrap()).unwrap();
+    let entry = &config["mcpServers"]["demo"];
+    assert_eq!(entry["args"], json!(["mcp", "--project", "demo"]));
+    assert_eq!(entry["env"]["MCPLOCAL_LISTEN"], proxy.listen);
+
+    let mcpctl = crate::support::MCPCTL;
+    let attach = json!([
+        mcpctl,
+        "--mcpd-url",
+        w.mcpd.url,
+        "--project",
+        "demo",
+        "attach-server",
+        "everything"
+    ]);
+    let steps = json!([
+        {"do": "initialize"},
+        {"do": "tools"},
+        {"do": "call", "name": "clock/get_current_time", "arguments": {"timezone": "Asia/Tokyo"}},
+        {"do": "call", "name": "git/git_log", "arguments": {"repo_path": repo}},
+        {"do": "call", "name": format!("{tester}/echo"), "arguments": {"text": "through the chain"}},
+        {"do": "call", "name": format!("{tester}/progress"), "arguments": {"steps": 3}},
+        {"do": "call", "name": format!("{tester}/log"), "arguments": {"level": "warning", "message": "careful"}},
+        {"do": "call", "name": format!("{tester}/sample"), "arguments": {"prompt": "say hi"}},
+        {"do": "call", "name": "nobody/nothing"},
+        {"do": "run", "argv": attach},
+        {"do": "wait_notification", "method": "notifications/tools/list_changed", "timeout": 20},
+        {"do": "tools"},
+        {"do": "prompts"},
+        {"do": "prompt", "name": "everything/simple-prompt"},
+        {"do": "resources"},
+        {"do": "read", "uri": "demo://resource/static/document/architecture.md"},
+    ]);
+    let seen = run_client(&mcp_json, "demo", &steps);
+    let step = |i: usize| &seen[i];
+
+    assert_eq!(step(0)["server"], "mcplocal/demo", "{:#}", step(0));
+    let capabilities = &step(0)["capabilities"];
+    assert_eq!(
+        capabilities["tools"]["listChanged"], true,
+        "{capabilities:#}"
+    );
+
+    let tools: Vec<&str> = step(1)["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for expected in [
+        "clock/get_current_time",
+        "git/git_log",
+        &format!("{tester}/echo"),
+    ] {
+        assert!(
+            tools.contains(&expected),
+            "{expected} missing from {tools:?}"
+        );
+    }
+    assert!(
+        !tools.iter().any(|t| t.starts_with("everything/")),
+        "{tools:?}"
+    );
+
+    assert!(
+        text_of(&step(2)["result"]).contains("Asia/Tokyo"),
+        "{:#}",
+        step(2)
+    );
+    assert!(
+        text_of(&step(3)["result"]).contains("first commit"),
+        "{:#}",
+        step(3)
+    );
+    assert_eq!(
+        text_of(&step(4)["result"]),
+        "through the chain",
+        "{:#}",
+        step(4)
+    );
+    // Progress and log notifications sent during a call reach the client before its answer.
+    assert_eq!(text_of(&step(5)["result"]), "done", "{:#}", step(5));
+    assert_eq!(
+        step(5)["progress"].as_array().map(Vec::len),
+        Some(3),
+        "{:#}",
+        step(5)
+    );
+    assert_eq!(step(6)["logs"], json!(["careful"]), "{:#}", step(6));
+    // The server's sampling request went back through mcpd and mcplocal to this client.
+    assert_eq!(
+        text_of(&step(7)["result"]),
+        "sampled: say hi",
+        "{:#}",
+        step(7)
+    );
+    let unknown = &step(8);
+    let refused = unknown["error"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| text_of(&unknown["result"]));
+    assert!(
+        refused.contains("unknown tool: nobody/nothing"),
+        "{unknown:#}"
+    );
+
+    assert_eq!(step(9)["code"], 0, "{:#}", step(9));
+    let notified = step(10)["seen"].as_array().unwrap();
+    assert!(
+        notified.contains(&json!("notifications/tools/list_changed")),
+        "no list_changed after attaching a server: {notified:?}"
+    );
+    let tools: Vec<&str> = step(11)["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        tools.iter().any(|t| t.starts_with("everything/")),
+        "{tools:?}"
+    );
+    let prompts = step(12)["names"].as_array().unwrap();
+    assert!(
+        prompts.contains(&json!("everything/simple-prompt")),
+        "{prompts:?}"
+    );
+    assert!(
+        prompts.contains(&json!(format!("{tester}/greeting"))),
+        "{prompts:?}"
+    );
+    let messages = step(13)["result"]["messages"].as_array().unwrap();
+    assert!(!messages.is_empty(), "{:#}", step(13));
+    let uris = step(14)["uris"].as_array().unwrap();
+    assert!(
+        uris.contains(&json!("demo://resource/static/document/architecture.md")),
+        "{uris:?}"
+    );
+    let contents = step(15)["result"]["contents"].as_array().unwrap();
+    assert!(
+        contents[0]["text"].as_str().is_some_and(|t| !t.is_empty()),
+        "{:#}",
+        step(15)
+    );
+    assert!(proxy.health().is_some(), "mcplocal should still run");
+}

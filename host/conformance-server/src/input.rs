@@ -72,6 +72,16 @@ pub enum Outcome<T> {
     InputRequired(InputRequiredResult),
 }
 
+impl<T> Outcome<T> {
+    /// The response of the request: `CallToolResponse`, `GetPromptResponse`, ...
+    pub fn into_response<R: From<T> + From<InputRequiredResult>>(self) -> R {
+        match self {
+            Outcome::Done(result) => result.into(),
+            Outcome::InputRequired(result) => result.into(),
+        }
+    }
+}
+
 /// The retry fields of a request (`inputResponses`, `requestState`).
 pub struct Resume {
     pub input_responses: Option<InputResponses>,

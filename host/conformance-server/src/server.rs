@@ -18,7 +18,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use rmcp::task_manager::TaskManager;
 
 use crate::changes::Changes;
-use crate::input::{self, Outcome, Resume};
+use crate::input::{self, Resume};
 use crate::logging::SessionLogLevel;
 use crate::request_state::RequestStates;
 use crate::{prompts, resources, tools};
@@ -160,10 +160,7 @@ impl ServerHandler for ConformanceServer {
             prompts::input_required,
         )
         .await?;
-        Ok(match outcome {
-            Outcome::Done(result) => result.into(),
-            Outcome::InputRequired(result) => result.into(),
-        })
+        Ok(outcome.into_response())
     }
 
     async fn complete(

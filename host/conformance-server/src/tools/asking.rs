@@ -51,7 +51,7 @@ pub enum Fixture {
 }
 
 pub fn tools() -> Vec<Tool> {
-    let string_argument = |name: &str, description: &str| {
+    let one_string = |name: &str, description: &str| {
         json!({
             "type": "object",
             "properties": {name: {"type": "string", "description": description}},
@@ -62,12 +62,12 @@ pub fn tools() -> Vec<Tool> {
         tool(
             "test_sampling",
             "Asks the client's model to complete `prompt` (sampling/createMessage) and returns its answer.",
-            string_argument("prompt", "The prompt to send to the LLM"),
+            one_string("prompt", "The prompt to send to the LLM"),
         ),
         tool(
             "test_elicitation",
             "Asks the user (elicitation/create) for a username and an email, showing `message`.",
-            string_argument("message", "The message to show the user"),
+            one_string("message", "The message to show the user"),
         ),
         tool(
             "test_elicitation_sep1034_defaults",

@@ -25,7 +25,7 @@ use rmcp::{ErrorData, RoleServer};
 use serde_json::{Value, json};
 
 use crate::changes::Change;
-use crate::input::{self, Outcome, Resume};
+use crate::input::{self, Resume};
 use crate::server::ConformanceServer;
 
 pub const DYNAMIC_TOOL: &str = "test_dynamic_tool";
@@ -62,17 +62,25 @@ pub async fn call(
     context: RequestContext<RoleServer>,
 ) -> Result<CallToolResponse, ErrorData> {
     let name = params.name.as_ref();
-    if let Some(result) = content::call(name, params.arguments.as_ref())? {
+    let arguments = params.arguments.as_ref();
+    if let Some(result) = content::call(name, arguments)? {
         return Ok(result.into());
     }
     let resume = Resume {
         input_responses: params.input_responses,
         request_state: params.request_state,
     };
-    if let Some(tool) = tasks::parse(name, params.arguments.as_ref())? {
+    if let Some(tool) = tasks::parse(name, arguments)? {
         return tasks::call(server, tool, resume, &context).await;
     }
-    match name {
+    if let Some(fixture) = asking::fixture(name, arguments)? {
+        let outcome = input::drive(&context, server.request_states(), resume, |answers| {
+            fixture.step(answers)
+        })
+        .await?;
+        return Ok(outcome.into_response());
+    }
+    let result = match name {
         "test_tool_with_logging" | "test_logging_tool" => {
             notifying::with_logging(&context, server.log_level()).await
         }
@@ -84,23 +92,13 @@ pub async fn call(
             Ok(text("test_dynamic_tool is listed and answers."))
         }
         _ => {
-            let Some(fixture) = asking::fixture(name, params.arguments.as_ref())? else {
-                return Err(ErrorData::invalid_params(
-                    format!("unknown tool {name}"),
-                    Some(json!({"tool": name})),
-                ));
-            };
-            let outcome = input::drive(&context, server.request_states(), resume, |answers| {
-                fixture.step(answers)
-            })
-            .await?;
-            return Ok(match outcome {
-                Outcome::Done(result) => result.into(),
-                Outcome::InputRequired(result) => result.into(),
-            });
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name}"),
+                Some(json!({"tool": name})),
+            ));
         }
-    }
-    .map(Into::into)
+    };
+    result.map(Into::into)
 }
 
 async fn trigger(
@@ -108,15 +106,10 @@ async fn trigger(
     change: Change,
     context: &RequestContext<RoleServer>,
 ) -> Result<CallToolResult, ErrorData> {
-    let (listed, subject) = match change {
-        Change::Tools => (
-            server.changes().toggle(change, context).await?,
-            DYNAMIC_TOOL,
-        ),
-        Change::Prompts => (
-            server.changes().toggle(change, context).await?,
-            crate::prompts::DYNAMIC,
-        ),
+    let listed = server.changes().toggle(change, context).await?;
+    let subject = match change {
+        Change::Tools => DYNAMIC_TOOL,
+        Change::Prompts => crate::prompts::DYNAMIC,
     };
     let state = if listed { "added" } else { "removed" };
     Ok(text(&format!("{subject} {state}")))

@@ -223,10 +223,7 @@ async fn run_in_call(
         Job::MultiInput => input::drive(context, states, resume, two_names).await?,
         Job::Failing | Job::Greeting { .. } => return Err(tasks_required()),
     };
-    Ok(match outcome {
-        Outcome::Done(result) => result.into(),
-        Outcome::InputRequired(result) => result.into(),
-    })
+    Ok(outcome.into_response())
 }
 
 /// A client with the tasks extension: the job runs as a task.

@@ -170,9 +170,8 @@ impl KeyResolver for McpdSecrets {
     ) -> BoxFuture<'a, Result<Option<ApiKey>, KeyError>> {
         Box::pin(async move {
             match source {
-                KeySource::None => Ok(None),
-                KeySource::Env(var) => from_env(var),
                 KeySource::Secret { secret, key } => self.secret_key(secret, key).await,
+                other => EnvKeys.resolve(other).await,
             }
         })
     }

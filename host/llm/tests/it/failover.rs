@@ -12,8 +12,8 @@ use llm::{
 };
 
 use crate::support::{
-    anthropic, anthropic_error, anthropic_reply, hanging_url, openai, openai_error, openai_reply,
-    refused_url, serve,
+    answer, anthropic, anthropic_error, anthropic_reply, hanging_url, openai, openai_error,
+    openai_reply, refused_url, serve,
 };
 
 fn make_router(configs: Vec<ProviderConfig>) -> LlmRouter {
@@ -39,7 +39,7 @@ async fn a_refused_connection_fails_over() {
         openai("dead", &refused_url()),
         openai("good", &good.url),
     ]);
-    let done = router.complete(Tier::Fast, &ask()).await.expect("failover");
+    let done = answer(&router, Tier::Fast).await;
     assert_eq!(
         (done.provider.as_str(), done.text.as_str()),
         ("good", "from the second")
@@ -66,7 +66,7 @@ async fn a_hanging_server_times_out_and_fails_over() {
     slow.timeout_ms = 300;
     let router = make_router(vec![slow, anthropic("good", &good.url)]);
     let started = Instant::now();
-    let done = router.complete(Tier::Fast, &ask()).await.expect("failover");
+    let done = answer(&router, Tier::Fast).await;
     assert_eq!(done.provider, "good");
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -93,7 +93,7 @@ async fn server_errors_fail_over_in_both_formats() {
         anthropic("overloaded", &overloaded.url),
         openai("good", &good.url),
     ]);
-    let done = router.complete(Tier::Fast, &ask()).await.expect("failover");
+    let done = answer(&router, Tier::Fast).await;
     assert_eq!(done.provider, "good");
     let status = router.status();
     assert_eq!(
@@ -132,10 +132,7 @@ async fn rate_limits_honour_retry_after_within_the_bound() {
     .await;
     let router = make_router(vec![anthropic("limited", &limited.url)]);
     let started = Instant::now();
-    let done = router
-        .complete(Tier::Fast, &ask())
-        .await
-        .expect("second round");
+    let done = answer(&router, Tier::Fast).await;
     let waited = started.elapsed();
     assert_eq!(done.text, "after waiting");
     assert!(
@@ -188,7 +185,7 @@ async fn a_rate_limited_provider_hands_over_at_once_when_another_can_answer() {
         openai("good", &good.url),
     ]);
     let started = Instant::now();
-    let done = router.complete(Tier::Fast, &ask()).await.expect("failover");
+    let done = answer(&router, Tier::Fast).await;
     assert_eq!(done.provider, "good");
     assert!(
         started.elapsed() < Duration::from_millis(500),
@@ -214,14 +211,7 @@ async fn malformed_answers_fail_over_or_say_what_is_wrong() {
         openai("empty", &empty.url),
         openai("good", &good.url),
     ]);
-    assert_eq!(
-        router
-            .complete(Tier::Fast, &ask())
-            .await
-            .expect("failover")
-            .provider,
-        "good"
-    );
+    assert_eq!(answer(&router, Tier::Fast).await.provider, "good");
 
     let router = router_alone(&garbage.url);
     let err = router
@@ -314,14 +304,7 @@ async fn an_https_provider_is_reported_unusable_without_a_request() {
         anthropic("hosted", "https://api.anthropic.com"),
         openai("good", &good.url),
     ]);
-    assert_eq!(
-        router
-            .complete(Tier::Fast, &ask())
-            .await
-            .expect("failover")
-            .provider,
-        "good"
-    );
+    assert_eq!(answer(&router, Tier::Fast).await.provider, "good");
     let hosted = &router.status().providers[0];
     assert_eq!(hosted.requests, 0);
     assert!(

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use llm::{CompletionRequest, EnvKeys, LlmError, LlmRouter, RouterOptions, Tier};
 
-use crate::support::{openai, openai_reply, serve};
+use crate::support::{answer, openai, openai_reply, serve};
 
 #[tokio::test]
 async fn tiers_route_to_their_providers_and_preference_switches_at_run_time() {
@@ -15,7 +15,6 @@ async fn tiers_route_to_their_providers_and_preference_switches_at_run_time() {
     h.tier = Some(Tier::Heavy);
     let s = openai("spare", &spare.url); // no tier: serves both, after the tier's own
     let router = LlmRouter::new(vec![h, s, f], Arc::new(EnvKeys), RouterOptions::default());
-    let ask = CompletionRequest::new("x", 5);
     let names = |tier| -> Vec<String> {
         router
             .candidates(tier)
@@ -25,33 +24,13 @@ async fn tiers_route_to_their_providers_and_preference_switches_at_run_time() {
     };
     assert_eq!(names(Tier::Fast), ["spare", "fast-1"]);
     assert_eq!(names(Tier::Heavy), ["heavy-1", "spare"]);
-    assert_eq!(
-        router
-            .complete(Tier::Heavy, &ask)
-            .await
-            .expect("heavy")
-            .text,
-        "heavy"
-    );
-    assert_eq!(
-        router.complete(Tier::Fast, &ask).await.expect("fast").text,
-        "spare"
-    );
+    assert_eq!(answer(&router, Tier::Heavy).await.text, "heavy");
+    assert_eq!(answer(&router, Tier::Fast).await.text, "spare");
 
     router.set_preferred(Tier::Fast, "fast-1").expect("known");
-    assert_eq!(
-        router.complete(Tier::Fast, &ask).await.expect("fast").text,
-        "fast"
-    );
+    assert_eq!(answer(&router, Tier::Fast).await.text, "fast");
     router.set_preferred(Tier::Heavy, "spare").expect("known");
-    assert_eq!(
-        router
-            .complete(Tier::Heavy, &ask)
-            .await
-            .expect("heavy")
-            .text,
-        "spare"
-    );
+    assert_eq!(answer(&router, Tier::Heavy).await.text, "spare");
     let status = router.status();
     assert_eq!(
         status.preferred.get(&Tier::Fast).map(String::as_str),

@@ -10,7 +10,10 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
-use llm::{ApiKey, KeyError, KeyResolver, KeySource, ProviderConfig, ProviderKind};
+use llm::{
+    ApiKey, Completion, CompletionRequest, KeyError, KeyResolver, KeySource, LlmRouter,
+    ProviderConfig, ProviderKind, Tier,
+};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
@@ -245,4 +248,12 @@ impl KeyResolver for FixedKeys {
             }
         })
     }
+}
+
+/// A small request to `tier` that must be answered.
+pub async fn answer(router: &LlmRouter, tier: Tier) -> Completion {
+    router
+        .complete(tier, &CompletionRequest::new("Summarize.", 20))
+        .await
+        .expect("an answer")
 }

@@ -24,6 +24,7 @@
 
 pub mod hooks;
 pub mod namespace;
+pub mod plugins;
 pub mod server;
 mod session;
 pub mod traffic;
@@ -31,6 +32,7 @@ mod upstreams;
 
 pub use hooks::{BeforeToolCall, Hooks, PassThrough, SessionClient, SessionInfo};
 pub use namespace::{NameMap, Namespace, NamespaceConfig, PrefixMode, ResourceMap, Target};
+pub use plugins::{McpdServices, PluginHooks, Plugins};
 pub use session::{
     DEFAULT_SESSION_IDLE_TIMEOUT, FailMode, NEWEST_PROTOCOL_VERSION, ProjectConfig, ProjectService,
     ProjectSession, mcp_service, mcp_service_with_idle_timeout,

@@ -6,10 +6,14 @@
 //! | `/projects/{project}/mcp` | the project's MCP endpoint (streamable HTTP) |
 //! | `GET /projects/{project}` | `{"name","servers"}`, loading the project: a check that it can be served |
 //! | `GET /health` | `{"status":"ok","version","mcpd","projects":[...]}` |
+//! | `GET /proxymodels` | `{"items":[...]}`: the loaded plugins ([`crate::plugins::proxymodel_json`]) |
+//! | `GET /proxymodels/{name}` | one of them |
 //! | `GET /inspect?project=P&server=S` | the traffic inspector feed: one JSON event per line |
 //!
 //! A project is loaded from mcpd when a client first asks for it, and then kept: its server
-//! list and settings are re-read every [`LocalConfig::refresh_interval`].
+//! list and settings are re-read every [`LocalConfig::refresh_interval`]. It is served by the
+//! plugin its `proxyModel` names (default `default`), chosen when it is loaded; the plugins
+//! themselves are loaded once, when mcplocal starts.
 //!
 //! Every request must name a local `Host` (and, when it carries one, a local `Origin`):
 //! a web page cannot reach the endpoint through DNS rebinding.
@@ -32,10 +36,10 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tower::ServiceExt;
 
-use crate::hooks::PassThrough;
+use crate::plugins::{self, McpdServices, PluginHooks, Plugins};
 use crate::session::{ProjectConfig, ProjectService, mcp_service_with_idle_timeout};
 use crate::traffic::{Traffic, TrafficFilter};
-use crate::upstreams::{ProjectUpstreams, UpstreamError};
+use crate::upstreams::{ProjectUpstreams, UpstreamError, fetch_project};
 
 /// The port mcplocal listens on unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3200";
@@ -73,7 +77,7 @@ impl LocalConfig {
 
 struct LoadedProject {
     upstreams: Arc<ProjectUpstreams>,
-    service: ProjectService<PassThrough>,
+    service: ProjectService<PluginHooks>,
     _refresher: AbortOnDrop,
 }
 
@@ -90,6 +94,8 @@ pub struct Mcplocal {
     config: LocalConfig,
     traffic: Traffic,
     projects: tokio::sync::Mutex<HashMap<String, Arc<LoadedProject>>>,
+    plugins: Arc<Plugins>,
+    mcpd_services: McpdServices,
 }
 
 impl std::fmt::Debug for Mcplocal {
@@ -110,13 +116,26 @@ fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 impl Mcplocal {
-    /// A new mcplocal with no project loaded yet.
+    /// A new mcplocal with no project loaded yet, and the plugins of the default search path
+    /// loaded (refusals logged).
     pub fn new(config: LocalConfig) -> Arc<Self> {
+        Self::with_plugins(config, Arc::new(Plugins::load_default()))
+    }
+
+    /// A new mcplocal serving projects with `plugins`.
+    pub fn with_plugins(config: LocalConfig, plugins: Arc<Plugins>) -> Arc<Self> {
         Arc::new(Self {
+            mcpd_services: McpdServices::new(&config.mcpd_url),
             config,
             traffic: Traffic::default(),
             projects: tokio::sync::Mutex::default(),
+            plugins,
         })
+    }
+
+    /// The loaded plugins.
+    pub fn plugins(&self) -> &Plugins {
+        &self.plugins
     }
 
     /// The inspector feed of every project.
@@ -145,13 +164,7 @@ impl Mcplocal {
                 ),
             ));
         }
-        let upstreams = ProjectUpstreams::connect(
-            &self.config.mcpd_url,
-            name,
-            self.config.connect_timeout,
-        )
-        .await
-        .map_err(|error| match &error {
+        let mcpd_error = |error: UpstreamError| match &error {
             UpstreamError::Status { status: 404, .. } => error_response(
                 StatusCode::NOT_FOUND,
                 format!(
@@ -159,9 +172,27 @@ impl Mcplocal {
                 ),
             ),
             _ => error_response(StatusCode::BAD_GATEWAY, error.to_string()),
-        })?
-        .follow_settings()
-        .with_traffic(self.traffic.clone());
+        };
+        let doc = fetch_project(&reqwest::Client::new(), &self.config.mcpd_url, name)
+            .await
+            .map_err(mcpd_error)?;
+        let model = doc
+            .proxy_model
+            .as_deref()
+            .unwrap_or(plugins::DEFAULT_PROXY_MODEL);
+        let hooks = PluginHooks::new(
+            self.plugins.clone(),
+            name,
+            model,
+            self.mcpd_services.clone(),
+        )
+        .map_err(|error| error_response(StatusCode::SERVICE_UNAVAILABLE, error.to_string()))?;
+        let upstreams =
+            ProjectUpstreams::connect(&self.config.mcpd_url, name, self.config.connect_timeout)
+                .await
+                .map_err(mcpd_error)?
+                .follow_settings()
+                .with_traffic(self.traffic.clone());
         let upstreams = Arc::new(upstreams);
         let refresher = upstreams.spawn_refresher(self.config.refresh_interval);
         let mut http = StreamableHttpServerConfig::default();
@@ -170,7 +201,7 @@ impl Mcplocal {
         http.max_request_body_bytes = MAX_REQUEST_BODY_BYTES;
         let service = mcp_service_with_idle_timeout(
             upstreams.clone(),
-            Arc::new(PassThrough),
+            Arc::new(hooks),
             Arc::new(ProjectConfig::default()),
             http,
             Some(self.config.session_idle_timeout),
@@ -180,7 +211,7 @@ impl Mcplocal {
             service,
             _refresher: AbortOnDrop(refresher),
         });
-        tracing::info!(project = name, servers = ?project.upstreams.servers(), "project loaded");
+        tracing::info!(project = name, proxy_model = model, servers = ?project.upstreams.servers(), "project loaded");
         projects.insert(name.to_owned(), project.clone());
         Ok(project)
     }
@@ -200,6 +231,8 @@ pub fn router(state: Arc<Mcplocal>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/inspect", get(inspect))
+        .route("/proxymodels", get(proxymodels))
+        .route("/proxymodels/{name}", get(proxymodel))
         .route("/projects/{project}", get(project_status))
         .route("/projects/{project}/mcp", any(project_mcp))
         .layer(middleware::from_fn(local_only))
@@ -214,6 +247,43 @@ async fn health(State(state): State<Arc<Mcplocal>>) -> Response {
         "projects": state.project_names().await,
     }))
     .into_response()
+}
+
+/// The loaded plugins, as `mcpctl get proxymodels` shows them.
+async fn proxymodels(State(state): State<Arc<Mcplocal>>) -> Response {
+    let items: Vec<serde_json::Value> = state
+        .plugins
+        .host()
+        .plugins()
+        .map(plugins::proxymodel_json)
+        .collect();
+    axum::Json(serde_json::json!({ "items": items })).into_response()
+}
+
+/// One loaded plugin, as `mcpctl describe proxymodel NAME` shows it.
+async fn proxymodel(State(state): State<Arc<Mcplocal>>, Path(name): Path<String>) -> Response {
+    match state.plugins.host().get(&name) {
+        Some(plugin) => axum::Json(plugins::proxymodel_json(plugin.info())).into_response(),
+        None => {
+            let known: Vec<&str> = state
+                .plugins
+                .host()
+                .plugins()
+                .map(|p| p.name.as_str())
+                .collect();
+            error_response(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "mcplocal has no proxy model {name:?}; loaded: {}",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            )
+        }
+    }
 }
 
 /// The project as mcplocal serves it (loading it if needed): a cheap check that it works.

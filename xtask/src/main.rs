@@ -5,9 +5,12 @@
 //!   and runs the whole test suite on SQLite and PostgreSQL, plus fmt and clippy.
 //! - `cargo xtask bench control-plane` and `cargo xtask bench runtime`: the figures of
 //!   BENCHMARKS.md.
+//! - `cargo xtask dist`, `cargo xtask rpm`, `cargo xtask deb`: packaging, in the `packaging`
+//!   crate (`xtask/packaging`) so that this binary stays std-only.
 
 mod bench;
 mod demo;
+mod dist;
 mod peers;
 mod postgres;
 mod run;
@@ -22,6 +25,10 @@ tasks:
   test [--no-lint] [-- ARGS]   provision PostgreSQL, build, run every test on both databases
   bench control-plane          measure mcpd start-up, RSS, apply and list (release build)
   bench runtime                measure routing latency, create-to-first-call, RSS with 20 servers
+  dist [--profile P] [--no-build]
+                               build (profile `packaged`) and stage binaries, plugins,
+                               completions, units, config into target/dist/root; print sizes
+  rpm [--fast], deb [--fast]   write the RPM / deb of target/dist/root into target/dist
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +37,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some(task @ ("dist" | "rpm" | "deb")) => dist::run(task, &args[1..]),
         Some("-h" | "--help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

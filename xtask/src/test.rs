@@ -22,8 +22,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "warnings",
         ]))?;
     }
-    // Integration tests run the real binaries of other crates; build them all first.
-    status(Command::new("cargo").args(["build", "--workspace", "--bins"]))?;
+    // Integration tests run the real binaries of other crates, and the packaging tests package
+    // the plugin libraries; build them all first.
+    status(Command::new("cargo").args(["build", "--workspace", "--bins", "--lib"]))?;
     let mut cmd = Command::new("cargo");
     if have("cargo-nextest") {
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);

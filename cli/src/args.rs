@@ -115,6 +115,15 @@ pub enum CacheCommand {
 pub enum Target {
     All,
     Kind(Kind),
+    /// mcplocal's plugins (not an mcpd resource kind).
+    ProxyModels,
+}
+
+/// What `describe` shows: a resource, or one of mcplocal's proxy models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DescribeTarget {
+    Kind(Kind),
+    ProxyModel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -135,7 +144,7 @@ pub enum OutputFormat {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// Resource kind (servers, secrets, templates, projects, prompts, promptrequests, rbac,
-    /// serverattachments, instances) or `all`
+    /// serverattachments, instances), `all`, or `proxymodels` (mcplocal's plugins)
     #[arg(value_parser = parse_target, value_name = "KIND")]
     pub target: Target,
     /// Names of the resources to show (all when none)
@@ -153,9 +162,9 @@ pub struct GetArgs {
 
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
-    /// Resource kind
-    #[arg(value_parser = parse_kind, value_name = "KIND")]
-    pub kind: Kind,
+    /// Resource kind, or `proxymodel` (one of mcplocal's plugins)
+    #[arg(value_parser = parse_describe_target, value_name = "KIND")]
+    pub kind: DescribeTarget,
     /// Resource name
     pub name: String,
     /// Show secret values instead of ********
@@ -441,7 +450,22 @@ fn parse_target(text: &str) -> Result<Target, String> {
     if text.eq_ignore_ascii_case("all") {
         return Ok(Target::All);
     }
+    if is_proxymodel(text) {
+        return Ok(Target::ProxyModels);
+    }
     parse_kind(text).map(Target::Kind)
+}
+
+/// `proxymodel` or `proxymodels`, any case.
+fn is_proxymodel(text: &str) -> bool {
+    text.eq_ignore_ascii_case("proxymodel") || text.eq_ignore_ascii_case("proxymodels")
+}
+
+fn parse_describe_target(text: &str) -> Result<DescribeTarget, String> {
+    if is_proxymodel(text) {
+        return Ok(DescribeTarget::ProxyModel);
+    }
+    parse_kind(text).map(DescribeTarget::Kind)
 }
 
 fn parse_transport(text: &str) -> Result<Transport, String> {
@@ -463,6 +487,12 @@ mod tests {
     fn kinds_accept_aliases_and_all() {
         assert_eq!(parse_target("ALL"), Ok(Target::All));
         assert_eq!(parse_target("srv"), Ok(Target::Kind(Kind::Server)));
+        assert_eq!(parse_target("ProxyModels"), Ok(Target::ProxyModels));
+        assert_eq!(
+            parse_describe_target("proxymodel"),
+            Ok(DescribeTarget::ProxyModel)
+        );
+        assert!(parse_describe_target("pods").is_err());
         let err = parse_kind("pods").expect_err("unknown");
         assert!(err.contains("servers"), "{err}");
     }

@@ -12,7 +12,7 @@ use resource_model::{Kind, Resource, Spec};
 use serde_json::Value;
 
 use crate::api::{Api, Event, Scope};
-use crate::args::DescribeArgs;
+use crate::args::{DescribeArgs, DescribeTarget};
 use crate::client::ClientError;
 use crate::error::CommandError;
 use crate::output::columns::{self, prompt_source, template_source};
@@ -23,10 +23,14 @@ use crate::output::{age, print, runtime};
 use super::Context;
 
 pub fn describe(context: &Context, args: &DescribeArgs) -> Result<(), CommandError> {
+    let kind = match args.kind {
+        DescribeTarget::Kind(kind) => kind,
+        DescribeTarget::ProxyModel => return super::proxymodels::describe(context, &args.name),
+    };
     let api = context.api()?;
     let scope = context.scope().revealing(args.reveal);
-    let document = api.get(args.kind, &args.name, scope)?;
-    let resource = columns::read_document(args.kind, &document)?;
+    let document = api.get(kind, &args.name, scope)?;
+    let resource = columns::read_document(kind, &document)?;
     let mut d = Description::new();
     d.field("Name", resource.name.as_str());
     d.optional("Project", resource.project.as_deref());
@@ -50,7 +54,7 @@ pub fn describe(context: &Context, args: &DescribeArgs) -> Result<(), CommandErr
     }
     let now_ms = age::now_ms();
     describe_meta(&mut d, &resource, now_ms);
-    if args.kind == Kind::Server {
+    if kind == Kind::Server {
         let instances = api
             .instances(Some(&resource.name))
             .map_err(|e| e.to_string())

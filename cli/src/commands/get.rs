@@ -25,6 +25,7 @@ pub fn get(context: &Context, args: &GetArgs) -> Result<(), CommandError> {
     match args.target {
         Target::All => get_all(&api, scope, args),
         Target::Kind(kind) => get_kind(&api, kind, scope, args),
+        Target::ProxyModels => super::proxymodels::get(context, args),
     }
 }
 

@@ -17,6 +17,7 @@ mod login;
 mod logs;
 mod mcp;
 mod patch;
+mod proxymodels;
 mod status;
 
 use crate::api::{Api, Scope};

@@ -512,6 +512,7 @@ impl<H: Hooks> ProjectSession<H> {
         .await;
         let mut merged = Vec::with_capacity(servers.len());
         for (server, result) in servers.iter().zip(results) {
+            self.upstreams.report(server, result.is_ok());
             match result {
                 Ok(items) => merged.push((server.clone(), items)),
                 Err(error) => match self.config().fail_mode {

@@ -1,6 +1,6 @@
 //! The project's servers, and one MCP client session per server to mcpd's endpoint for it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,9 @@ use crate::traffic::Traffic;
 
 /// Default time allowed for one upstream `initialize` handshake.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a probe waits for one server's `ping`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// After a failed connection to a server, further requests fail at once for this long rather
 /// than each waiting for another attempt.
@@ -140,6 +143,8 @@ pub struct ProjectUpstreams {
     doc_config: Mutex<Arc<ProjectConfig>>,
     /// Where the session's requests to servers are reported, for the inspector.
     traffic: Option<Traffic>,
+    /// Servers whose last request or probe failed (their items are left out of lists).
+    unavailable: Mutex<BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for ProjectUpstreams {
@@ -239,6 +244,50 @@ impl ProjectUpstreams {
             follow_settings: false,
             doc_config: Mutex::default(),
             traffic: None,
+            unavailable: Mutex::default(),
+        }
+    }
+
+    /// Records whether `server` just answered. When that changes whether it is available,
+    /// subscribers are told (its items leave or rejoin the merged lists).
+    pub fn report(&self, server: &str, answered: bool) {
+        let changed = {
+            let mut unavailable = lock(&self.unavailable);
+            if answered {
+                unavailable.remove(server)
+            } else {
+                unavailable.insert(server.to_owned())
+            }
+        };
+        if changed {
+            if answered {
+                tracing::info!(project = %self.project, server, "server is back");
+            } else {
+                tracing::warn!(project = %self.project, server, "server stopped answering; its items are left out until it recovers");
+            }
+            self.changes.send_modify(|version| *version += 1);
+        }
+    }
+
+    /// Whether `server`'s last request or probe succeeded (servers never tried count as
+    /// available).
+    pub fn is_available(&self, server: &str) -> bool {
+        !lock(&self.unavailable).contains(server)
+    }
+
+    /// Pings every server through mcpd (at most `timeout` each, all at once) and records
+    /// which answer: a server that stops answering, or comes back, changes the lists.
+    pub async fn probe(&self, timeout: Duration) {
+        let servers = self.servers();
+        let results = join_all(servers.iter().map(|server| async move {
+            match self.link(server).await {
+                Ok(link) => link.ping(timeout).await.is_ok(),
+                Err(_) => false,
+            }
+        }))
+        .await;
+        for (server, answered) in servers.iter().zip(results) {
+            self.report(server, answered);
         }
     }
 
@@ -304,6 +353,8 @@ impl ProjectUpstreams {
         };
         tracing::info!(project = %self.project, ?servers, "the project's servers changed");
         *lock(&self.servers) = Arc::new(servers);
+        let current = self.servers();
+        lock(&self.unavailable).retain(|server| current.contains(server));
         for slot in removed {
             if let Some(link) = slot.lock().await.link.take() {
                 link.close();
@@ -313,7 +364,8 @@ impl ProjectUpstreams {
         Ok(true)
     }
 
-    /// Calls [`Self::refresh`] every `interval` until the upstreams are dropped.
+    /// Calls [`Self::refresh`] and [`Self::probe`] every `interval` until the upstreams are
+    /// dropped.
     pub fn spawn_refresher(self: &Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
         let weak: Weak<Self> = Arc::downgrade(self);
         tokio::spawn(async move {
@@ -328,6 +380,7 @@ impl ProjectUpstreams {
                 if let Err(error) = upstreams.refresh().await {
                     tracing::warn!(project = %upstreams.project, %error, "cannot re-read the project");
                 }
+                upstreams.probe(PROBE_TIMEOUT).await;
             }
         })
     }

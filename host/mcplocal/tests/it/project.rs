@@ -321,3 +321,77 @@ async fn changes_of_the_project_reach_the_client() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_server_leaves_the_lists_and_comes_back() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    within(180, async {
+        let api = Api::new(&mcpd.url);
+        api.create("servers", echo_server()).await;
+        let mut flaky = echo_server();
+        flaky["name"] = json!("flaky");
+        api.create("servers", flaky).await;
+        api.create(
+            "projects",
+            json!({"name": "pair", "servers": ["echo", "flaky"]}),
+        )
+        .await;
+        api.wait_running("echo").await;
+        api.wait_running("flaky").await;
+
+        let upstreams = Arc::new(
+            ProjectUpstreams::connect(&mcpd.url, "pair", Duration::from_secs(10))
+                .await
+                .unwrap(),
+        );
+        let url = serve_upstreams(upstreams.clone(), PassThrough, ProjectConfig::default()).await;
+        let watcher = Watcher::default();
+        let client = connect_watching(&url, watcher.clone()).await;
+        let names = |tools: &[rmcp::model::Tool]| -> Vec<String> {
+            tools.iter().map(|t| t.name.to_string()).collect()
+        };
+        let tools = client.list_all_tools().await.unwrap();
+        assert!(
+            names(&tools).contains(&"flaky/echo".to_owned()),
+            "{:?}",
+            names(&tools)
+        );
+        let refresher = upstreams.spawn_refresher(Duration::from_millis(200));
+
+        // No instance left: the probe notices, the client is told, the tools are gone, and
+        // the rest of the project still works.
+        api.patch("servers/flaky", json!({"replicas": 0})).await;
+        within(30, watcher.changed.notified()).await;
+        assert!(!upstreams.is_available("flaky"));
+        let tools = client.list_all_tools().await.unwrap();
+        assert!(
+            names(&tools).iter().all(|n| !n.starts_with("flaky/")),
+            "{:?}",
+            names(&tools)
+        );
+        let echoed = client
+            .call_tool(call("echo/echo", json!({"text": "still here"})))
+            .await
+            .unwrap();
+        assert_eq!(text(&echoed), "still here");
+
+        // Back: told again, and its tools return.
+        api.patch("servers/flaky", json!({"replicas": 1})).await;
+        within(60, watcher.changed.notified()).await;
+        assert!(upstreams.is_available("flaky"));
+        let tools = client.list_all_tools().await.unwrap();
+        assert!(
+            names(&tools).contains(&"flaky/echo".to_owned()),
+            "{:?}",
+            names(&tools)
+        );
+        let echoed = client
+            .call_tool(call("flaky/echo", json!({"text": "recovered"})))
+            .await
+            .unwrap();
+        assert_eq!(text(&echoed), "recovered");
+        refresher.abort();
+        client.cancel().await.unwrap();
+    })
+    .await;
+}

@@ -41,6 +41,35 @@ fn start_mcpd(mcpd: &Path, home: &Path) -> (Daemon, String) {
     (daemon, url)
 }
 
+/// The systemd units the package installs.
+fn units(scratch: &Path) -> Vec<std::path::PathBuf> {
+    let mut units = Vec::new();
+    for dir in ["usr/lib/systemd/system", "usr/lib/systemd/user"] {
+        let Ok(items) = std::fs::read_dir(scratch.join(dir)) else {
+            continue;
+        };
+        units.extend(items.flatten().map(|item| item.path()));
+    }
+    assert!(!units.is_empty(), "no systemd units installed");
+    units
+}
+
+/// `systemd-analyze verify` finds nothing wrong with `unit` except that its binary is not
+/// installed on this machine (it is in the scratch root, not in /usr/bin).
+fn verify_unit(unit: &Path) {
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(unit)
+        .output()
+        .expect("run systemd-analyze (Debian package systemd)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let problems: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !(line.contains("Command /usr/bin/") && line.contains("is not executable")))
+        .collect();
+    assert!(problems.is_empty(), "{}: {stderr}", unit.display());
+}
+
 #[test]
 fn installed_deb_runs_and_serves_status() {
     let built = fixture::build(Format::Deb);
@@ -82,6 +111,9 @@ fn installed_deb_runs_and_serves_status() {
             .any(|l| l == "Environment=MCPCTL_HOME=/var/lib/mcpctl"),
         "{unit}"
     );
+    for unit in units(&scratch) {
+        verify_unit(&unit);
+    }
     let link = std::fs::read_link(scratch.join("var/lib/mcpctl/config.yaml")).expect("config link");
     assert_eq!(link, Path::new("/etc/mcpctl/config.yaml"));
 

@@ -30,6 +30,12 @@ pub struct Args {
     /// Print this many numbered lines to stderr at start.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub stderr_lines: u32,
+
+    /// Offer this many more tools, `extra_1` … `extra_N`, each returning its `text` (wide
+    /// tool lists for benchmarks; at most 1000).
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::tools::extra::MAX_EXTRA_TOOLS)))]
+    pub extra_tools: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(ms) = args.exit_after_ms {
         faults::exit_after(ms);
     }
-    let server = TestServer::new(args.hang_initialize);
+    let server = TestServer::new(args.hang_initialize, args.extra_tools);
     tokio::select! {
         result = transport::serve(&args, server) => result,
         () = shutdown_signal() => Ok(()),

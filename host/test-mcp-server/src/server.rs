@@ -30,9 +30,9 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    pub fn new(hang_initialize: bool) -> TestServer {
+    pub fn new(hang_initialize: bool, extra_tools: u32) -> TestServer {
         TestServer {
-            tool_router: crate::tools::router(),
+            tool_router: crate::tools::router(extra_tools),
             prompt_router: crate::prompts::router(),
             hang_initialize,
         }

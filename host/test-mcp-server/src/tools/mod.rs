@@ -12,9 +12,11 @@
 //! | `log` | `level`, `message` | `logged`, after a `notifications/message` |
 //! | `sample` | `prompt` | the client's answer to a `sampling/createMessage` request |
 //! | `crash` | — | none: the process exits with code 3 |
+//! | `extra_1` … `extra_N` | `text` | the text (only with `--extra-tools N`) |
 
 mod basic;
 mod crash;
+pub mod extra;
 mod relay;
 mod timing;
 
@@ -22,9 +24,10 @@ use rmcp::handler::server::router::tool::ToolRouter;
 
 use crate::server::TestServer;
 
-pub fn router() -> ToolRouter<TestServer> {
+pub fn router(extra_tools: u32) -> ToolRouter<TestServer> {
     TestServer::basic_tools()
         + TestServer::timing_tools()
         + TestServer::relay_tools()
         + TestServer::crash_tools()
+        + extra::router(extra_tools)
 }

@@ -95,3 +95,38 @@ async fn the_server_exits_when_the_client_closes_stdin() {
     client.cancel().await.unwrap();
     assert_eq!(server.exit_code().await, 0);
 }
+
+#[tokio::test]
+async fn extra_tools_are_listed_and_echo_their_text() {
+    let mut command = server_command();
+    command.args(["--extra-tools", "30"]);
+    let mut server = ServerProcess::spawn(command);
+    let client = connect(server.stdio()).await;
+    let names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|tool| tool.name.into_owned())
+        .collect();
+    assert_eq!(names.len(), 40, "{names:?}");
+    for n in 1..=30 {
+        assert!(
+            names.contains(&format!("extra_{n}")),
+            "extra_{n} in {names:?}"
+        );
+    }
+    assert!(names.contains(&"echo".to_owned()));
+    assert_eq!(
+        call_text(&client, "extra_17", json!({"text": "wide list"})).await,
+        "wide list"
+    );
+}
+
+#[tokio::test]
+async fn too_many_extra_tools_are_refused() {
+    let mut command = server_command();
+    command.args(["--extra-tools", "1001"]);
+    let mut server = ServerProcess::spawn(command);
+    assert_eq!(server.exit_code().await, 2);
+}

@@ -4,6 +4,7 @@
 //! mcplocal → mcpd → a real server: PyPI's `mcp-server-time` and `mcp-server-git` as local
 //! processes, the project's test server in a Docker container, and npm's server-everything
 //! (prompts and resources) attached to the project during the session.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -615,6 +615,8 @@ mod tests {
         assert_eq!(
             d.render(),
             "Proxy Model:  default\n\
+             Prefix Mode:  conditional\n\
+             Fail Mode:    open\n\
              Servers:\n  \
                a\n\
              Prompts:\n  \

@@ -3,5 +3,6 @@
 //! rmcp client.
 #![allow(clippy::unwrap_used)]
 
+mod plugins;
 mod project;
 mod support;

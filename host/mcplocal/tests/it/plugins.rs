@@ -1,0 +1,287 @@
+//! Projects served by the real plugin cdylibs (gate, content-pipeline, default) through
+//! `PluginHooks`, over the real mcpd and the project's test server.
+//!
+//! The plugin libraries must be built beside the test binary's profile folder
+//! (`cargo build -p gate -p content-pipeline -p default`; `cargo xtask test` builds them).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use mcplocal::server::{LocalConfig, Mcplocal, router};
+use mcplocal::{McpdServices, PluginHooks, Plugins, ProjectConfig};
+use plugin_host::{PluginHost, Source};
+use rmcp::model::ErrorCode;
+use serde_json::{Value, json};
+use test_support::{Backend, Mcpd};
+
+use crate::support::{Api, Watcher, call, connect_watching, echo_server, serve, text, within};
+
+/// The built-in plugins, loaded from the profile folder the test binary runs from.
+fn built_in_plugins() -> Arc<Plugins> {
+    let profile = test_support::binary("mcpd").parent().unwrap().to_path_buf();
+    let files: Vec<(PathBuf, Source)> = ["gate", "content_pipeline", "default"]
+        .iter()
+        .map(|name| {
+            let file = profile.join(format!(
+                "{}{name}{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            ));
+            assert!(
+                file.exists(),
+                "{} is not built; run `cargo build -p gate -p content-pipeline -p default` (cargo xtask test does)",
+                file.display()
+            );
+            (file, Source::BuiltIn)
+        })
+        .collect();
+    let (host, refused) = PluginHost::load_files(&files);
+    assert!(refused.is_empty(), "{refused:?}");
+    Arc::new(Plugins::new(host, refused))
+}
+
+fn names(tools: &[rmcp::model::Tool]) -> Vec<String> {
+    tools.iter().map(|t| t.name.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_gated_project_reveals_its_tools_after_begin_session() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    within(120, async {
+        let api = Api::new(&mcpd.url);
+        api.create("servers", echo_server()).await;
+        api.create(
+            "projects",
+            json!({"name": "gated", "servers": ["echo"], "proxyModel": "gate"}),
+        )
+        .await;
+        for (name, content, priority) in [
+            (
+                "helm-deploys",
+                "Deploy with helm upgrade --atomic; roll back with helm rollback.",
+                8,
+            ),
+            (
+                "coding-style",
+                "Format Rust with rustfmt and name things plainly.",
+                5,
+            ),
+        ] {
+            api.create(
+                "prompts?project=gated",
+                json!({"name": name, "content": content, "priority": priority}),
+            )
+            .await;
+        }
+        api.wait_running("echo").await;
+
+        let hooks = PluginHooks::new(
+            built_in_plugins(),
+            "gated",
+            "gate",
+            McpdServices::new(&mcpd.url),
+        )
+        .unwrap();
+        let url = serve(&mcpd.url, "gated", hooks, ProjectConfig::default()).await;
+        let watcher = Watcher::default();
+        let client = connect_watching(&url, watcher.clone()).await;
+        let instructions = client.peer_info().unwrap().instructions.clone();
+        assert!(
+            instructions.as_deref().unwrap_or("").contains("begin_session"),
+            "{instructions:?}"
+        );
+
+        let tools = client.list_all_tools().await.unwrap();
+        assert_eq!(names(&tools), ["begin_session"]);
+
+        let hidden = client
+            .call_tool(call("echo", json!({"text": "too early"})))
+            .await
+            .unwrap_err();
+        let rmcp::ServiceError::McpError(error) = hidden else {
+            panic!("expected a JSON-RPC error, got {hidden:?}");
+        };
+        assert_eq!(error.code, ErrorCode::INVALID_REQUEST, "{error:?}");
+        assert!(
+            error.message.contains("call begin_session"),
+            "{}",
+            error.message
+        );
+        assert_eq!(error.data.as_ref().unwrap()["plugin"], "gate");
+
+        let missing = client
+            .call_tool(call("begin_session", json!({})))
+            .await
+            .unwrap_err();
+        let rmcp::ServiceError::McpError(error) = missing else {
+            panic!("expected a JSON-RPC error, got {missing:?}");
+        };
+        assert_eq!(error.code, ErrorCode::INVALID_PARAMS, "{error:?}");
+
+        let begun = client
+            .call_tool(call(
+                "begin_session",
+                json!({"description": "I am deploying the new release with helm"}),
+            ))
+            .await
+            .unwrap();
+        let delivered = text(&begun);
+        assert!(delivered.contains("helm upgrade --atomic"), "{delivered}");
+        assert!(!delivered.contains("rustfmt"), "{delivered}");
+        assert!(delivered.contains("coding-style"), "named, not quoted: {delivered}");
+        within(10, async {
+            while watcher.tool_list_changes.load(Ordering::SeqCst) == 0 {
+                watcher.changed.notified().await;
+            }
+        })
+        .await;
+
+        let tools = names(&client.list_all_tools().await.unwrap());
+        assert!(tools.contains(&"echo".to_owned()), "{tools:?}");
+        assert!(tools.contains(&"propose_prompt".to_owned()), "{tools:?}");
+        assert!(!tools.contains(&"begin_session".to_owned()), "{tools:?}");
+        let echoed = client
+            .call_tool(call("echo", json!({"text": "now it works"})))
+            .await
+            .unwrap();
+        assert_eq!(text(&echoed), "now it works");
+
+        let proposed = client
+            .call_tool(call(
+                "propose_prompt",
+                json!({"name": "rollback-first", "content": "Check helm history before a rollback."}),
+            ))
+            .await
+            .unwrap();
+        assert!(
+            text(&proposed).contains("mcpctl approve promptrequest rollback-first"),
+            "{}",
+            text(&proposed)
+        );
+        let requests: Value = reqwest::get(format!(
+            "{}/api/v1/promptrequests?project=gated",
+            mcpd.url
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let request = &requests["items"][0];
+        assert_eq!(request["name"], "rollback-first", "{requests:#}");
+        assert_eq!(request["content"], "Check helm history before a rollback.");
+        assert!(
+            request["requestedBy"]
+                .as_str()
+                .is_some_and(|by| by.contains("gate")),
+            "{request:#}"
+        );
+
+        // A second session of the same project starts gated again.
+        let other = connect_watching(&url, Watcher::default()).await;
+        assert_eq!(
+            names(&other.list_all_tools().await.unwrap()),
+            ["begin_session"]
+        );
+        other.cancel().await.unwrap();
+        client.cancel().await.unwrap();
+    })
+    .await;
+}
+
+/// mcplocal's app: each project by its proxyModel, an unknown one refused with the
+/// available ones named, and the plugin list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_app_serves_projects_by_proxy_model_and_lists_the_plugins() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    within(120, async {
+        let api = Api::new(&mcpd.url);
+        api.create("servers", echo_server()).await;
+        api.create(
+            "projects",
+            json!({"name": "plain", "servers": ["echo"], "proxyModel": "content-pipeline"}),
+        )
+        .await;
+        api.create("projects", json!({"name": "gated", "servers": ["echo"]}))
+            .await;
+        api.create(
+            "projects",
+            json!({"name": "odd", "servers": ["echo"], "proxyModel": "no-such-plugin"}),
+        )
+        .await;
+        api.wait_running("echo").await;
+
+        let state = Mcplocal::with_plugins(LocalConfig::new(&mcpd.url), built_in_plugins());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+
+        let odd = reqwest::get(format!("{base}/projects/odd")).await.unwrap();
+        assert_eq!(odd.status().as_u16(), 503);
+        let message = odd.json::<Value>().await.unwrap()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains("\"no-such-plugin\""), "{message}");
+        assert!(
+            message.contains("content-pipeline, default, gate"),
+            "{message}"
+        );
+
+        let plain =
+            connect_watching(&format!("{base}/projects/plain/mcp"), Watcher::default()).await;
+        let tools = names(&plain.list_all_tools().await.unwrap());
+        assert!(tools.contains(&"echo".to_owned()), "{tools:?}");
+        let echoed = plain
+            .call_tool(call("echo", json!({"text": "ungated"})))
+            .await
+            .unwrap();
+        assert_eq!(text(&echoed), "ungated");
+        plain.cancel().await.unwrap();
+
+        // No proxyModel: `default`, which inherits the gate.
+        let gated =
+            connect_watching(&format!("{base}/projects/gated/mcp"), Watcher::default()).await;
+        assert_eq!(
+            names(&gated.list_all_tools().await.unwrap()),
+            ["begin_session"]
+        );
+        gated.cancel().await.unwrap();
+
+        let list: Value = reqwest::get(format!("{base}/proxymodels"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = list["items"].as_array().unwrap();
+        let default = items.iter().find(|i| i["name"] == "default").unwrap();
+        assert_eq!(default["kind"], "plugin");
+        assert_eq!(default["source"], "built-in");
+        assert_eq!(default["extends"], json!(["gate", "content-pipeline"]));
+        let before = default["hooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["hook"] == "onToolCallBefore")
+            .unwrap();
+        assert_eq!(before["from"], json!(["gate"]));
+        let one: Value = reqwest::get(format!("{base}/proxymodels/gate"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(one["name"], "gate");
+        assert!(
+            one["file"].as_str().unwrap().ends_with("libgate.so"),
+            "{one}"
+        );
+        let missing = reqwest::get(format!("{base}/proxymodels/nope"))
+            .await
+            .unwrap();
+        assert_eq!(missing.status().as_u16(), 404);
+    })
+    .await;
+}

@@ -1,7 +1,7 @@
 //! The deb unpacked into a scratch root (`dpkg -x`), and its binaries run from there.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use packaging::Format;
@@ -17,27 +17,30 @@ impl Drop for Daemon {
     }
 }
 
-/// Starts the installed mcpd on a free port with `home` as `$MCPCTL_HOME`; returns its URL.
-fn start_mcpd(mcpd: &Path, home: &Path) -> (Daemon, String) {
-    let mut child = Command::new(mcpd)
-        .args(["--listen", "127.0.0.1:0"])
+/// Starts an installed daemon (mcpd or mcplocal) with `home` as `$MCPCTL_HOME` and the
+/// plugin search path left at its default; returns it with the URL of its ready line.
+fn start(binary: &Path, args: &[&str], home: &Path) -> (Daemon, String) {
+    let mut child = Command::new(binary)
+        .args(args)
         .env("MCPCTL_HOME", home)
+        .env_remove("MCPCTL_PLUGIN_DIR")
         .env("MCPD_LOG", "warn")
+        .env("MCPLOCAL_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start the installed mcpd");
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
     let stdout = child.stdout.take().expect("stdout");
     let daemon = Daemon(child);
     let mut line = String::new();
     BufReader::new(stdout)
         .read_line(&mut line)
-        .expect("read mcpd's ready line");
+        .expect("read the ready line");
     let url = line
         .trim()
-        .strip_prefix("mcpd listening on ")
-        .unwrap_or_else(|| panic!("mcpd did not start: {line:?}"))
-        .to_owned();
+        .split_once(" listening on ")
+        .map(|(_, url)| url.to_owned())
+        .unwrap_or_else(|| panic!("{} did not start: {line:?}", binary.display()));
     (daemon, url)
 }
 
@@ -126,7 +129,7 @@ fn installed_deb_runs_and_serves_status() {
         home.join("config.yaml"),
     )
     .expect("copy the shipped config");
-    let (_daemon, url) = start_mcpd(&mcpd, &home);
+    let (_mcpd, url) = start(&mcpd, &["--listen", "127.0.0.1:0"], &home);
     let status = run(Command::new(&mcpctl)
         .args(["--mcpd-url", &url, "status"])
         .env("MCPCTL_HOME", &home));
@@ -141,17 +144,48 @@ fn installed_deb_runs_and_serves_status() {
         "mcpd made its database in the temp home"
     );
 
-    // The plugins are where the host searches by default: <exe dir>/../lib/mcpctl/plugins.
-    // TODO(plugin host): once `mcpctl get proxymodels` exists, run it against this mcpd
-    // (or the installed mcplocal) and assert it lists every plugin below.
+    // The installed host finds the installed plugins, at its default search path
+    // <exe dir>/../lib/mcpctl/plugins: an installed mcplocal (started here, so that it stops
+    // with the test) loads them, and the installed mcpctl lists them through it.
     let search_dir = mcpd
         .parent()
         .and_then(Path::parent)
         .expect("usr")
         .join("lib/mcpctl/plugins");
-    for plugin in &ws.plugins {
-        let file = search_dir.join(&plugin.file_name);
-        let magic = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        assert_eq!(&magic[..4], b"\x7fELF", "{}", file.display());
+    let mut expected: Vec<PathBuf> = ws
+        .plugins
+        .iter()
+        .map(|p| canonical(&search_dir.join(&p.file_name)))
+        .collect();
+    expected.sort();
+    if !fixture::ships_mcplocal(ws) {
+        return;
     }
+    let mcplocal = scratch.join("usr/bin/mcplocal");
+    let args = ["--listen", "127.0.0.1:0", "--mcpd-url", &url];
+    let (_mcplocal, local_url) = start(&mcplocal, &args, &home);
+    let listen = local_url.trim_start_matches("http://");
+    let listed = run(Command::new(&mcpctl)
+        .args(["--mcpd-url", &url, "get", "proxymodels", "-o", "json"])
+        .env("MCPCTL_HOME", &home)
+        .env("MCPLOCAL_LISTEN", listen)
+        .env_remove("MCPCTL_PLUGIN_DIR"));
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("JSON");
+    let items = listed["proxymodels"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list of proxymodels: {listed}"));
+    let mut files = Vec::new();
+    for item in items {
+        assert_eq!(item["source"], "built-in", "{item}");
+        let file = item["file"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no file: {item}"));
+        files.push(canonical(Path::new(file)));
+    }
+    files.sort();
+    assert_eq!(files, expected, "{listed}");
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

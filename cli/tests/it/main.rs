@@ -5,6 +5,7 @@
 mod apply;
 mod cache;
 mod edit;
+mod gated;
 mod mcplocal;
 mod resources;
 mod runtime;

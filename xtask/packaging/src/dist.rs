@@ -144,18 +144,13 @@ pub fn dist(ws: &Workspace, options: &DistOptions) -> Result<Staged, DistError> 
         std::fs::remove_dir_all(&root).map_err(io_error(&root))?;
     }
 
+    // (file cargo wrote, folder it is installed in, whether it is an executable)
+    let binaries = ws.binaries.iter().map(|b| (&b.name, BIN_DIR, true));
+    let plugins = ws.plugins.iter().map(|p| (&p.file_name, PLUGIN_DIR, false));
     let mut elf_files = Vec::new();
-    for binary in &ws.binaries {
-        let path = format!("{BIN_DIR}/{}", binary.name);
-        let size = copy_stripped(&built.join(&binary.name), &root.join(&path), true)?;
-        elf_files.push(StagedFile {
-            path: format!("/{path}"),
-            size,
-        });
-    }
-    for plugin in &ws.plugins {
-        let path = format!("{PLUGIN_DIR}/{}", plugin.file_name);
-        let size = copy_stripped(&built.join(&plugin.file_name), &root.join(&path), false)?;
+    for (file, folder, executable) in binaries.chain(plugins) {
+        let path = format!("{folder}/{file}");
+        let size = copy_stripped(&built.join(file), &root.join(&path), executable)?;
         elf_files.push(StagedFile {
             path: format!("/{path}"),
             size,

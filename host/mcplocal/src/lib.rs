@@ -29,6 +29,7 @@ pub mod server;
 mod session;
 pub mod traffic;
 mod upstreams;
+pub mod uri_template;
 
 pub use hooks::{BeforeToolCall, Hooks, PassThrough, SessionClient, SessionInfo};
 pub use namespace::{NameMap, Namespace, NamespaceConfig, PrefixMode, ResourceMap, Target};

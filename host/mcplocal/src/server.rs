@@ -244,6 +244,7 @@ async fn health(State(state): State<Arc<Mcplocal>>) -> Response {
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "mcpd": state.config.mcpd_url,
+        "pid": std::process::id(),
         "projects": state.project_names().await,
     }))
     .into_response()

@@ -1,5 +1,9 @@
 //! One client session of a project endpoint: the merged lists and the routed calls.
 
+// Logging and resources/subscribe are deprecated for 2026-07-28 (SEP-2577); the revisions
+// mcplocal speaks still have them, and it forwards them.
+#![allow(deprecated)]
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -9,12 +13,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::future::join_all;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, DiscoverRequestMethod,
-    DiscoverResult, GetPromptRequest, GetPromptRequestParams, GetPromptResponse, Implementation,
-    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourcesResult,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, CompleteRequest,
+    CompleteRequestParams, CompleteResult, DiscoverRequestMethod, DiscoverResult, GetPromptRequest,
+    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
+    InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
     ListToolsResult, PaginatedRequestParams, Prompt, ProtocolVersion, ReadResourceRequest,
-    ReadResourceRequestParams, ReadResourceResponse, Resource, ServerCapabilities, ServerConfig,
-    ServerResult, Tool,
+    ReadResourceRequestParams, ReadResourceResponse, Reference, Resource, ResourceTemplate,
+    ServerCapabilities, ServerConfig, ServerResult, SetLevelRequest, SetLevelRequestParams,
+    SubscribeRequest, SubscribeRequestParams, Tool, UnsubscribeRequest, UnsubscribeRequestParams,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::transport::StreamableHttpServerConfig;
@@ -29,6 +35,7 @@ use crate::hooks::{BeforeToolCall, Hooks, SessionClient, SessionInfo};
 use crate::namespace::{NameMap, Namespace, NamespaceConfig, ResourceMap, Target};
 use crate::traffic::{self, TrafficEvent};
 use crate::upstreams::ProjectUpstreams;
+use crate::uri_template;
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
@@ -112,6 +119,9 @@ struct Catalogs {
     prompt_names: Option<NameMap>,
     resources: Snapshot<Resource>,
     resource_owners: ResourceMap,
+    templates: Snapshot<ResourceTemplate>,
+    /// (URI template, server), in project order; the first server listing a template owns it.
+    template_owners: Vec<(String, String)>,
 }
 
 /// The name of a listed item, whichever string type rmcp gives it.
@@ -206,6 +216,7 @@ enum Kind {
     Tools,
     Prompts,
     Resources,
+    Templates,
 }
 
 impl Kind {
@@ -214,6 +225,7 @@ impl Kind {
             Kind::Tools => "tools/list",
             Kind::Prompts => "prompts/list",
             Kind::Resources => "resources/list",
+            Kind::Templates => "resources/templates/list",
         }
     }
 
@@ -221,7 +233,7 @@ impl Kind {
         match self {
             Kind::Tools => capabilities.tools.is_some(),
             Kind::Prompts => capabilities.prompts.is_some(),
-            Kind::Resources => capabilities.resources.is_some(),
+            Kind::Resources | Kind::Templates => capabilities.resources.is_some(),
         }
     }
 }
@@ -611,6 +623,39 @@ impl<H: Hooks> ProjectSession<H> {
         Ok((generation, resources))
     }
 
+    async fn refresh_templates(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(u64, Arc<Vec<ResourceTemplate>>), ErrorData> {
+        let gathered = self
+            .gather(Kind::Templates, context, |peer| async move {
+                peer.list_all_resource_templates().await
+            })
+            .await?;
+        let mut owners: Vec<(String, String)> = Vec::new();
+        let mut templates = Vec::new();
+        for (server, list) in gathered {
+            for template in list {
+                if !owners
+                    .iter()
+                    .any(|(known, _)| *known == template.uri_template)
+                {
+                    owners.push((template.uri_template.clone(), server.clone()));
+                    templates.push(template);
+                }
+            }
+        }
+        let templates = Arc::new(templates);
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        let mut catalogs = lock(&self.catalogs);
+        catalogs.templates = Snapshot {
+            generation,
+            items: templates.clone(),
+        };
+        catalogs.template_owners = owners;
+        Ok((generation, templates))
+    }
+
     /// The page a list request asks for: a fresh list for the first page, the snapshot the
     /// cursor names for the others.
     async fn list_page<T, R, Fut>(
@@ -683,16 +728,31 @@ impl<H: Hooks> ProjectSession<H> {
             .ok_or_else(|| ErrorData::invalid_params(format!("unknown prompt: {name}"), None))
     }
 
+    /// The server behind a resource URI: the one that listed it, else the first whose
+    /// resource template describes it.
     async fn resource_owner(
         &self,
         uri: &str,
         context: &RequestContext<RoleServer>,
     ) -> Result<String, ErrorData> {
-        let known = |catalogs: &Catalogs| catalogs.resource_owners.owner(uri).map(str::to_owned);
+        let known = |catalogs: &Catalogs| {
+            catalogs
+                .resource_owners
+                .owner(uri)
+                .map(str::to_owned)
+                .or_else(|| {
+                    catalogs
+                        .template_owners
+                        .iter()
+                        .find(|(template, _)| uri_template::matches(template, uri))
+                        .map(|(_, server)| server.clone())
+                })
+        };
         if let Some(server) = known(&lock(&self.catalogs)) {
             return Ok(server);
         }
         self.refresh_resources(context).await?;
+        self.refresh_templates(context).await?;
         known(&lock(&self.catalogs)).ok_or_else(|| {
             ErrorData::resource_not_found(
                 format!(
@@ -702,6 +762,40 @@ impl<H: Hooks> ProjectSession<H> {
                 None,
             )
         })
+    }
+
+    /// The server that listed the resource template `template` (exactly).
+    async fn template_owner(
+        &self,
+        template: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<String, ErrorData> {
+        let known = |catalogs: &Catalogs| {
+            catalogs
+                .template_owners
+                .iter()
+                .find(|(known, _)| known == template)
+                .map(|(_, server)| server.clone())
+        };
+        if let Some(server) = known(&lock(&self.catalogs)) {
+            return Ok(server);
+        }
+        self.refresh_templates(context).await?;
+        let found = known(&lock(&self.catalogs));
+        match found {
+            Some(server) => Ok(server),
+            None => self.resource_owner(template, context).await,
+        }
+    }
+
+    /// Forwards a request whose answer is empty (`{}`).
+    async fn forward_empty(
+        &self,
+        server: &str,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.forward(server, request, context).await.map(|_| ())
     }
 
     /// The servers' own instructions, each under its name (from the links open now).
@@ -763,7 +857,12 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
             .enable_prompts_list_changed()
             .enable_resources()
             .enable_resources_list_changed()
+            .enable_resources_subscribe()
             .build();
+        let mut capabilities = capabilities;
+        // Forwarded to every server that logs, and to the server behind the reference.
+        capabilities.logging = Some(Default::default());
+        capabilities.completions = Some(Default::default());
         InitializeResult::new(capabilities).with_server_info(Implementation::new(
             format!("mcplocal/{}", self.info.project),
             env!("CARGO_PKG_VERSION"),
@@ -878,6 +977,97 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
         let mut result = ListResourcesResult::with_all_items(resources);
         result.next_cursor = next;
         Ok(result)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let (templates, next) = self
+            .list_page(
+                request,
+                |c| &c.templates,
+                || self.refresh_templates(&context),
+            )
+            .await?;
+        let mut result = ListResourceTemplatesResult::with_all_items(templates);
+        result.next_cursor = next;
+        Ok(result)
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let server = self.resource_owner(&request.uri, &context).await?;
+        let forwarded = ClientRequest::SubscribeRequest(SubscribeRequest::new(request));
+        self.forward_empty(&server, forwarded, &context).await
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let server = self.resource_owner(&request.uri, &context).await?;
+        let forwarded = ClientRequest::UnsubscribeRequest(UnsubscribeRequest::new(request));
+        self.forward_empty(&server, forwarded, &context).await
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        // Every server that logs gets the level (on a shared link it applies to every
+        // session of the project; see ARCHITECTURE.md).
+        let servers = self.upstreams.servers();
+        let sends = servers.iter().map(|server| {
+            let request = request.clone();
+            let context = &context;
+            async move {
+                let link = self.link(server).await?;
+                if link.server_info().capabilities.logging.is_none() {
+                    return Ok(());
+                }
+                let forwarded = ClientRequest::SetLevelRequest(SetLevelRequest::new(request));
+                self.forward_empty(server, forwarded, context).await
+            }
+        });
+        for (server, result) in servers.iter().zip(join_all(sends).await) {
+            if let Err(error) = result {
+                tracing::debug!(project = %self.info.project, %server, message = %error.message, "logging/setLevel not taken");
+            }
+        }
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        mut request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        let server = match &mut request.r#ref {
+            Reference::Prompt(prompt) => {
+                let target = self.resolve_prompt(&prompt.name, &context).await?;
+                prompt.name = target.name;
+                target.server
+            }
+            Reference::Resource(resource) => self.template_owner(&resource.uri, &context).await?,
+            _ => {
+                return Err(ErrorData::invalid_params(
+                    "completion/complete: unknown kind of reference",
+                    None,
+                ));
+            }
+        };
+        let forwarded = ClientRequest::CompleteRequest(CompleteRequest::new(request));
+        match self.forward(&server, forwarded, &context).await? {
+            ServerResult::CompleteResult(result) => Ok(result),
+            other => convert(other, "completion/complete"),
+        }
     }
 
     async fn read_resource(

@@ -3,6 +3,7 @@
 //! a client driving it over STDIO the way mcpd's process backend does.
 #![allow(clippy::unwrap_used)]
 
+mod chain;
 mod conformance;
 mod fixture;
 mod stdio;

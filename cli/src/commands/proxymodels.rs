@@ -63,6 +63,16 @@ fn strings(value: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The strings of a JSON array joined with `separator`, or `-` when there are none.
+fn joined(value: &Value, separator: &str) -> String {
+    let items = strings(value);
+    if items.is_empty() {
+        "-".to_owned()
+    } else {
+        items.join(separator)
+    }
+}
+
 fn field<'a>(item: &'a Value, key: &str) -> &'a str {
     item[key].as_str().unwrap_or("")
 }
@@ -135,17 +145,12 @@ fn table(items: &[Value], wide: bool) -> Table {
     }
     let mut table = Table::new(header);
     for item in items {
-        let extends = strings(&item["extends"]).join(",");
         let hooks = item["hooks"].as_array().map_or(0, Vec::len);
         let mut row = vec![
             field(item, "name").to_owned(),
             field(item, "kind").to_owned(),
             field(item, "source").to_owned(),
-            if extends.is_empty() {
-                "-".to_owned()
-            } else {
-                extends
-            },
+            joined(&item["extends"], ","),
             hooks.to_string(),
         ];
         if wide {
@@ -172,24 +177,8 @@ fn description(item: &Value) -> Description {
     d.field("Source", field(item, "source"));
     d.field("Version", field(item, "version"));
     d.field("Plugin API", field(item, "apiVersion"));
-    let extends = strings(&item["extends"]);
-    d.field(
-        "Extends",
-        if extends.is_empty() {
-            "-".to_owned()
-        } else {
-            extends.join(", ")
-        },
-    );
-    let features = strings(&item["features"]);
-    d.field(
-        "Host features",
-        if features.is_empty() {
-            "-".to_owned()
-        } else {
-            features.join(", ")
-        },
-    );
+    d.field("Extends", joined(&item["extends"], ", "));
+    d.field("Host features", joined(&item["features"], ", "));
     d.field("File", field(item, "file"));
     d.section("Hooks", |d| {
         let mut hooks = Table::new(["HOOK", "FROM"]);

@@ -10,13 +10,18 @@
 //! - The `default` plugin's two tools/call hooks on a small call (JSON in and out of the
 //!   plugins, the host's pass-through pipeline), versus no plugin (nothing to run).
 //!
-//! The measuring program is plugin-host's `plugin-bench` example, in a release build, with the
-//! plugin cdylibs built in release next to it.
+//! - A `tools/call` end to end through mcplocal's project endpoint and mcpd to
+//!   `mcp-test-server`'s `echo`, with the `default` plugin (an ungated session) versus
+//!   `PassThrough` hooks, in alternating rounds (mcplocal's `plugin-overhead` example).
+//!
+//! The measuring programs are plugin-host's `plugin-bench` and mcplocal's `plugin-overhead`
+//! examples, in release builds, with the plugin cdylibs built in release next to them.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
+use super::{TempHome, start};
 use crate::run::{output, root, status};
 
 /// Processes per load figure (each measures one first load).
@@ -64,6 +69,33 @@ pub fn run() -> Result<(), String> {
     }
     let (load, dlopen) = (median(load), median(dlopen));
 
+    status(Command::new("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        "mcpd",
+        "-p",
+        "test-mcp-server",
+        "-p",
+        "mcplocal",
+        "--example",
+        "plugin-overhead",
+    ]))?;
+    let (daemon, _) = start(TempHome::new("plugins"), None)?;
+    let overhead = output(
+        Command::new(target.join("examples").join("plugin-overhead"))
+            .arg("--mcpd")
+            .arg(&daemon.url)
+            .arg("--server-command")
+            .arg(target.join("mcp-test-server"))
+            .arg("--dir")
+            .arg(&target),
+    )?;
+    drop(daemon);
+    let pass_through = field(&overhead, "pass_through_us")?;
+    let with_default = field(&overhead, "default_us")?;
+    let added = field(&overhead, "added_us")?;
+
     let mut report = String::new();
     let _ = writeln!(
         report,
@@ -85,6 +117,15 @@ pub fn run() -> Result<(), String> {
         report,
         "| `default` plugin's onToolCallBefore + onToolCallAfter, small call | {:.1} µs | no plugin: nothing runs | | < 20 µs |",
         tool_call / 1e3
+    );
+    let _ = writeln!(
+        report,
+        "| tools/call through mcplocal and mcpd, `default` plugin (ungated session) | {with_default:.1} µs | `PassThrough` hooks {pass_through:.1} µs | {:.3}x | |",
+        with_default / pass_through.max(1e-9)
+    );
+    let _ = writeln!(
+        report,
+        "| what `default` adds per tools/call (median of per-round differences) | {added:.1} µs | | | < 20 µs |"
     );
     print!("{report}");
     Ok(())

@@ -1,0 +1,187 @@
+//! What the `default` plugin adds to a `tools/call` through mcplocal, end to end: a client
+//! calls the same tool of the same project, through mcpd, on two endpoints of this process —
+//! one served with `PassThrough` hooks, one with `PluginHooks` running the `default` plugin
+//! cdylib (in an ungated session: after `begin_session`) — in alternating rounds, so drift
+//! of the machine affects both alike. Prints one JSON line (microseconds per call).
+//!
+//! `plugin-overhead --mcpd URL --server-command MCP_TEST_SERVER --dir PLUGIN_DIR [--rounds R]
+//! [--calls N]`: creates server `echo` (that command) and project `bench` in the mcpd, waits
+//! for the server to run, then measures its `echo` tool (`cargo xtask bench plugins` runs it
+//! against a release mcpd and mcp-test-server).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mcplocal::{
+    Hooks, McpdServices, PassThrough, PluginHooks, Plugins, ProjectConfig, ProjectUpstreams,
+    mcp_service,
+};
+use plugin_host::{PluginHost, Source};
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::RunningService;
+use rmcp::transport::{StreamableHttpClientTransport, StreamableHttpServerConfig};
+use rmcp::{RoleClient, ServiceExt};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+async fn serve<H: Hooks>(upstreams: Arc<ProjectUpstreams>, hooks: H) -> anyhow::Result<String> {
+    let service = mcp_service(
+        upstreams,
+        Arc::new(hooks),
+        Arc::new(ProjectConfig::default()),
+        StreamableHttpServerConfig::default(),
+    );
+    let router = axum::Router::new().route_service("/mcp", service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(format!("http://{addr}/mcp"))
+}
+
+async fn connect(url: &str) -> anyhow::Result<RunningService<RoleClient, ()>> {
+    Ok(
+        ().serve(StreamableHttpClientTransport::from_uri(url.to_owned()))
+            .await?,
+    )
+}
+
+/// Mean time of `calls` sequential calls.
+async fn round(
+    client: &RunningService<RoleClient, ()>,
+    call: &CallToolRequestParams,
+    calls: usize,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    for _ in 0..calls {
+        client.call_tool(call.clone()).await?;
+    }
+    Ok(started.elapsed() / calls.max(1) as u32)
+}
+
+/// Creates server `echo` running `command` and project `bench` (proxyModel `default`), and
+/// waits until the server's instance runs.
+async fn create_and_wait(mcpd: &str, command: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    for (kinds, body) in [
+        (
+            "servers",
+            serde_json::json!({"name": "echo", "command": command}),
+        ),
+        (
+            "projects",
+            serde_json::json!({"name": "bench", "servers": ["echo"], "proxyModel": "default"}),
+        ),
+    ] {
+        let response = http
+            .post(format!("{mcpd}/api/v1/{kinds}"))
+            .json(&body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "creating {kinds}: {}",
+            response.text().await?
+        );
+    }
+    let started = Instant::now();
+    loop {
+        let body: serde_json::Value = http
+            .get(format!("{mcpd}/api/v1/instances?server=echo"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if body["items"][0]["state"] == "Running" {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "echo is not Running after 60 s: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let need = |name: &str| arg(&args, name).ok_or_else(|| anyhow::anyhow!("{name} is required"));
+    let (mcpd, command) = (need("--mcpd")?, need("--server-command")?);
+    let (project, tool) = ("bench", "echo");
+    let dir = PathBuf::from(need("--dir")?);
+    let rounds: usize = arg(&args, "--rounds").map_or(Ok(15), |v| v.parse())?;
+    let calls: usize = arg(&args, "--calls").map_or(Ok(400), |v| v.parse())?;
+
+    let files: Vec<(PathBuf, Source)> = ["gate", "content_pipeline", "default"]
+        .iter()
+        .map(|name| {
+            let file = dir.join(format!(
+                "{}{name}{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            ));
+            (file, Source::BuiltIn)
+        })
+        .collect();
+    let (host, refused) = PluginHost::load_files(&files);
+    if let Some(error) = refused.first() {
+        anyhow::bail!("{error}");
+    }
+    let plugins = Arc::new(Plugins::new(host, refused));
+    create_and_wait(&mcpd, &command).await?;
+    let upstreams =
+        Arc::new(ProjectUpstreams::connect(&mcpd, project, Duration::from_secs(30)).await?);
+    let hooks = PluginHooks::new(plugins, project, "default", McpdServices::new(&mcpd))?;
+    let plain = connect(&serve(upstreams.clone(), PassThrough).await?).await?;
+    let plugin = connect(&serve(upstreams, hooks).await?).await?;
+    let mut begin = CallToolRequestParams::new("begin_session");
+    begin.arguments = serde_json::json!({"description": "benchmark the tool call overhead"})
+        .as_object()
+        .cloned();
+    plugin.call_tool(begin).await?;
+
+    let mut call = CallToolRequestParams::new(tool);
+    call.arguments = serde_json::json!({"text": "hello"}).as_object().cloned();
+    for client in [&plain, &plugin] {
+        round(client, &call, calls).await?;
+    }
+    let (mut plain_us, mut plugin_us, mut added_us) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..rounds {
+        // Alternate which endpoint goes first.
+        let (a, b) = if i % 2 == 0 {
+            (&plain, &plugin)
+        } else {
+            (&plugin, &plain)
+        };
+        let first = round(a, &call, calls).await?.as_secs_f64() * 1e6;
+        let second = round(b, &call, calls).await?.as_secs_f64() * 1e6;
+        let (p, d) = if i % 2 == 0 {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        plain_us.push(p);
+        plugin_us.push(d);
+        added_us.push(d - p);
+    }
+    println!(
+        r#"{{"pass_through_us": {:.1}, "default_us": {:.1}, "added_us": {:.1}, "rounds": {rounds}, "calls_per_round": {calls}}}"#,
+        median(plain_us),
+        median(plugin_us),
+        median(added_us)
+    );
+    plain.cancel().await?;
+    plugin.cancel().await?;
+    Ok(())
+}

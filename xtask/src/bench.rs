@@ -6,6 +6,9 @@
 //! `cargo xtask bench runtime` (module [`runtime`]): MCP routing latency and throughput,
 //! create-to-first-call and idle RSS with running servers.
 //!
+//! `cargo xtask bench local` (module [`local`]): tools/call through mcplocal → mcpd against
+//! mcpd alone and the upstream directly, merged tools/list over 50 servers, mcplocal's RSS.
+//!
 //! `cargo xtask bench plugins` (module [`plugins`]): hook dispatch through the plugin ABI,
 //! plugin load time, the `default` plugin's cost per tool call.
 //!
@@ -13,6 +16,7 @@
 //! eviction; summarize-tree against a 50 ms loopback provider.
 
 mod llm_cache;
+mod local;
 mod plugins;
 mod runtime;
 
@@ -30,10 +34,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         Some("control-plane") => control_plane(),
         Some("runtime") => runtime::run(),
+        Some("local") => local::run(),
         Some("plugins") => plugins::run(),
         Some("llm-cache") => llm_cache::run(),
         other => Err(format!(
-            "unknown benchmark {other:?}; one of: control-plane, runtime, plugins, llm-cache"
+            "unknown benchmark {other:?}; one of: control-plane, runtime, local, plugins, llm-cache"
         )),
     }
 }

@@ -25,6 +25,8 @@ tasks:
   test [--no-lint] [-- ARGS]   provision PostgreSQL, build, run every test on both databases
   bench control-plane          measure mcpd start-up, RSS, apply and list (release build)
   bench runtime                measure routing latency, create-to-first-call, RSS with 20 servers
+  bench local                  measure mcplocal: call latency/throughput direct vs mcpd vs full chain,
+                               merged tools/list over 50 servers, RSS after load
   dist [--profile P] [--no-build]
                                build (profile `packaged`) and stage binaries, plugins,
                                completions, units, config into target/dist/root; print sizes

@@ -6,6 +6,8 @@
 //! - `calls`: sequential `tools/call echo` round trips over streamable HTTP (`--url`) or the
 //!   STDIO pipes of a child (`--stdio`), in one or more sessions at once: percentiles and
 //!   throughput.
+//! - `list`: repeated `tools/list` on one warm streamable-HTTP session: the first page and
+//!   the whole list (every page), percentiles.
 //! - `http`: plain HTTP round trips (keep-alive, reqwest) to a URL: the floor under an MCP
 //!   call over HTTP.
 //! - `first-call`: `POST /api/v1/servers` to mcpd, then the first successful `tools/call`
@@ -16,6 +18,7 @@
 //! Every loop is bounded by a count and every run by `--timeout-s`.
 
 mod calls;
+mod lists;
 mod procstat;
 mod startup;
 mod stats;
@@ -67,6 +70,23 @@ enum Command {
         /// repeatable). The client and a `--stdio` child are always reported.
         #[arg(long, value_parser = procstat::parse_watch)]
         watch: Vec<(String, u32)>,
+        #[arg(long, default_value_t = 300)]
+        timeout_s: u64,
+    },
+    /// tools/list latency on one warm session: first page and all pages.
+    List {
+        /// Streamable-HTTP endpoint.
+        #[arg(long)]
+        url: String,
+        /// Measured full lists.
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+        /// Unmeasured full lists first.
+        #[arg(long, default_value_t = 20)]
+        warmup: usize,
+        /// A pooled reqwest client (see `calls --keep-alive`).
+        #[arg(long)]
+        keep_alive: bool,
         #[arg(long, default_value_t = 300)]
         timeout_s: u64,
     },
@@ -159,6 +179,19 @@ async fn run(command: Command) -> anyhow::Result<serde_json::Value> {
                 text,
             };
             within(bounded(timeout_s), calls::run(target, options)).await
+        }
+        Command::List {
+            url,
+            rounds,
+            warmup,
+            keep_alive,
+            timeout_s,
+        } => {
+            within(
+                bounded(timeout_s),
+                lists::run(url, rounds.clamp(1, 100_000), warmup, keep_alive),
+            )
+            .await
         }
         Command::Http {
             url,

@@ -75,7 +75,7 @@ pub fn run() -> Result<(), String> {
 }
 
 /// Runs `mcp-bench ARGS` and returns its JSON line.
-fn bench(args: &[&str]) -> Result<String, String> {
+pub(super) fn bench(args: &[&str]) -> Result<String, String> {
     let mut cmd = Command::new(release_bin("mcp-bench"));
     cmd.args(args)
         .env("MCP_TEST_SERVER_BIN", release_bin("mcp-test-server"))
@@ -103,7 +103,7 @@ fn after<'a>(json: &'a str, path: &[&str]) -> Option<&'a str> {
     Some(rest)
 }
 
-fn field(json: &str, path: &[&str]) -> Option<f64> {
+pub(super) fn field(json: &str, path: &[&str]) -> Option<f64> {
     let rest = after(json, path)?;
     let end = rest
         .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+')))
@@ -111,19 +111,24 @@ fn field(json: &str, path: &[&str]) -> Option<f64> {
     rest[..end].parse().ok()
 }
 
-fn field_str(json: &str, key: &str) -> Option<String> {
+pub(super) fn field_str(json: &str, key: &str) -> Option<String> {
     let rest = after(json, &[key])?.strip_prefix('"')?;
     Some(rest[..rest.find('"')?].to_owned())
 }
 
-fn num(json: &str, path: &[&str]) -> f64 {
+pub(super) fn num(json: &str, path: &[&str]) -> f64 {
     field(json, path).unwrap_or(f64::NAN)
 }
 
 // ---- plain HTTP to mcpd
 
 /// One request over a fresh connection; returns the status and body.
-fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<(u16, String), String> {
+pub(super) fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
     let addr = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream
@@ -152,7 +157,7 @@ fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<(u16
     Ok((code, body))
 }
 
-fn create_server(daemon: &Daemon, name: &str, spec: &str) -> Result<(), String> {
+pub(super) fn create_server(daemon: &Daemon, name: &str, spec: &str) -> Result<(), String> {
     let body = format!(r#"{{"kind":"server","name":"{name}",{spec}}}"#);
     match http(&daemon.url, "POST", "/api/v1/servers", Some(&body))? {
         (201, _) => Ok(()),
@@ -160,7 +165,7 @@ fn create_server(daemon: &Daemon, name: &str, spec: &str) -> Result<(), String> 
     }
 }
 
-fn delete_server(daemon: &Daemon, name: &str) {
+pub(super) fn delete_server(daemon: &Daemon, name: &str) {
     let _ = http(
         &daemon.url,
         "DELETE",
@@ -170,7 +175,11 @@ fn delete_server(daemon: &Daemon, name: &str) {
 }
 
 /// Waits until `count` instances are `Running` (of `server`, or of all servers).
-fn wait_running(daemon: &Daemon, server: Option<&str>, count: usize) -> Result<String, String> {
+pub(super) fn wait_running(
+    daemon: &Daemon,
+    server: Option<&str>,
+    count: usize,
+) -> Result<String, String> {
     let path = match server {
         Some(s) => format!("/api/v1/instances?server={s}"),
         None => "/api/v1/instances".to_owned(),
@@ -188,7 +197,7 @@ fn wait_running(daemon: &Daemon, server: Option<&str>, count: usize) -> Result<S
     }
 }
 
-fn mcpd_pid(daemon: &Daemon) -> String {
+pub(super) fn mcpd_pid(daemon: &Daemon) -> String {
     daemon.child.id().to_string()
 }
 
@@ -357,20 +366,20 @@ struct Case<'a> {
     docker: bool,
 }
 
-fn us(x: f64) -> String {
+pub(super) fn us(x: f64) -> String {
     format!("{x:.0} µs")
 }
 
-fn ms(x: f64) -> String {
+pub(super) fn ms(x: f64) -> String {
     format!("{x:.1} ms")
 }
 
-fn ratio(a: f64, b: f64) -> String {
+pub(super) fn ratio(a: f64, b: f64) -> String {
     format!("{:.2}x", a / b.max(1e-9))
 }
 
 /// One latency run of `mcp-bench calls`.
-fn calls(target: &[&str], sessions: usize, watch: &[String]) -> Result<String, String> {
+pub(super) fn calls(target: &[&str], sessions: usize, watch: &[String]) -> Result<String, String> {
     let per_session = if sessions == 1 {
         CALLS
     } else {
@@ -403,7 +412,7 @@ fn calls(target: &[&str], sessions: usize, watch: &[String]) -> Result<String, S
 }
 
 /// Of `rounds` runs, the one with the median p50.
-fn median_run(runs: Vec<String>) -> String {
+pub(super) fn median_run(runs: Vec<String>) -> String {
     let mut runs = runs;
     runs.sort_by(|a, b| num(a, &["p50_us"]).total_cmp(&num(b, &["p50_us"])));
     runs.get(runs.len() / 2).cloned().unwrap_or_default()
@@ -759,7 +768,7 @@ fn startup(
     Ok(())
 }
 
-fn median_f(values: &[f64]) -> f64 {
+pub(super) fn median_f(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)

@@ -6,3 +6,4 @@
 mod plugins;
 mod project;
 mod support;
+mod under_load;

@@ -18,7 +18,7 @@ use test_support::{Backend, Mcpd};
 use crate::support::{Api, Watcher, call, connect_watching, echo_server, serve, text, within};
 
 /// The built-in plugins, loaded from the profile folder the test binary runs from.
-fn built_in_plugins() -> Arc<Plugins> {
+pub fn built_in_plugins() -> Arc<Plugins> {
     let profile = test_support::binary("mcpd").parent().unwrap().to_path_buf();
     let files: Vec<(PathBuf, Source)> = ["gate", "content_pipeline", "default"]
         .iter()

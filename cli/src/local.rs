@@ -222,6 +222,20 @@ pub async fn check_project(base: &str, project: &str) -> Result<(), LocalError> 
     Err(unavailable(message))
 }
 
+/// `GET {base}/llm/providers` of a running mcplocal (never starts one).
+pub async fn llm_providers(base: &str) -> Option<serde_json::Value> {
+    let http = http_client().ok()?;
+    let response = http
+        .get(format!("{base}/llm/providers"))
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json().await.ok()
+}
+
 /// The MCP endpoint of `project` on the mcplocal at `base`.
 pub fn project_endpoint(base: &str, project: &str) -> String {
     format!("{base}/projects/{project}/mcp")

@@ -4,6 +4,7 @@ use resource_model::Kind;
 use serde_json::Value;
 
 use crate::error::CommandError;
+use crate::local;
 use crate::output::describe::Description;
 use crate::output::print;
 
@@ -20,6 +21,7 @@ pub fn status(context: &Context) -> Result<(), CommandError> {
         Ok(status) => {
             d.field("Reachable", "yes");
             describe_status(&mut d, &status);
+            describe_local(&mut d, local_status());
             print(&d.render())?;
             Ok(())
         }
@@ -46,6 +48,66 @@ fn describe_status(d: &mut Description, status: &Value) {
         }
         for (plural, count) in counts.iter().filter(|(k, _)| !known.contains(&k.as_str())) {
             d.field(plural, text(Some(count)));
+        }
+    });
+}
+
+/// mcplocal's address and its LLM providers, if one runs (`None` when none answers).
+fn local_status() -> Option<(String, Value)> {
+    let base = local::base_url().ok()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let providers = runtime.block_on(local::llm_providers(&base))?;
+    Some((base, providers))
+}
+
+fn describe_local(d: &mut Description, local: Option<(String, Value)>) {
+    let Some((base, llm)) = local else {
+        d.field("mcplocal", "not running");
+        return;
+    };
+    d.field("mcplocal", base);
+    if let Some(error) = llm.get("configError").and_then(Value::as_str) {
+        d.field("LLM config", format!("not loaded: {error}"));
+    }
+    let providers = llm
+        .get("providers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    d.section("LLM providers", |d| {
+        if providers.is_empty() {
+            d.text("none configured (summaries are extractive)");
+        }
+        for provider in &providers {
+            let name = text(provider.get("name"));
+            let reachable = match provider.get("reachable") {
+                Some(Value::Bool(true)) => "reachable",
+                Some(Value::Bool(false)) => "unreachable",
+                _ => "not used yet",
+            };
+            let latency = provider
+                .get("latencyP50Ms")
+                .and_then(Value::as_f64)
+                .map(|ms| format!(", p50 {ms:.0} ms"))
+                .unwrap_or_default();
+            let errors = text(provider.get("errors"));
+            let requests = text(provider.get("requests"));
+            let state = text(provider.get("state"));
+            let model = text(provider.get("model"));
+            let unusable = provider
+                .get("unusable")
+                .and_then(Value::as_str)
+                .map(|why| format!(", unusable: {why}"))
+                .unwrap_or_default();
+            d.field(
+                &name,
+                format!(
+                    "{model}: {reachable}, breaker {state}, {requests} requests, {errors} errors{latency}{unusable}"
+                ),
+            );
         }
     });
 }

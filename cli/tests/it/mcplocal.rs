@@ -281,3 +281,47 @@ fn claude_code_sees_a_merged_project_through_mcplocal() {
     );
     assert!(proxy.health().is_some(), "mcplocal should still run");
 }
+
+#[test]
+fn status_shows_mcplocal_and_its_llm_providers() {
+    let w = World::start(Backend::Sqlite);
+    let proxy = LocalProxy::new();
+    let env = [("MCPLOCAL_LISTEN", proxy.listen.as_str())];
+    let before = w.run_with_env(&["status"], &env).ok();
+    assert!(
+        before.contains("mcplocal:") && before.contains("not running"),
+        "{before}"
+    );
+
+    std::fs::write(
+        w.home.path().join("config.yaml"),
+        "llm:\n  - name: local-fast\n    type: openai-compatible\n    baseUrl: http://127.0.0.1:9/v1\n    model: small-model\n    tier: fast\n",
+    )
+    .unwrap();
+    let mut child = Command::new(test_support::binary("mcplocal"))
+        .args(["--listen", &proxy.listen, "--mcpd-url", &w.mcpd.url])
+        .env("MCPCTL_HOME", w.home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("mcplocal listening on"), "{line}");
+    let after = w.run_with_env(&["status"], &env).ok();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        after.contains(&format!("http://{}", proxy.listen)),
+        "{after}"
+    );
+    assert!(after.contains("LLM providers:"), "{after}");
+    assert!(
+        after.contains("local-fast") && after.contains("small-model: not used yet"),
+        "{after}"
+    );
+}

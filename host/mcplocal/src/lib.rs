@@ -23,6 +23,7 @@
 //! ```
 
 pub mod hooks;
+pub mod llm;
 pub mod namespace;
 pub mod plugins;
 pub mod server;

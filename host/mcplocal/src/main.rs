@@ -76,7 +76,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let state = Mcplocal::new(LocalConfig::new(&mcpd_url));
+    let mut config = LocalConfig::new(&mcpd_url);
+    config.home = mcpctl_home();
+    let state = Mcplocal::new(config);
     tracing::info!(%addr, mcpd = %mcpd_url, "mcplocal ready");
     // Scripts, tests and `mcpctl mcp` wait for this line.
     let mut stdout = std::io::stdout();

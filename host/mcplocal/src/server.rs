@@ -29,13 +29,14 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, put};
 use futures_util::StreamExt;
 use rmcp::transport::StreamableHttpServerConfig;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tower::ServiceExt;
 
+use crate::llm::{Models, Preference};
 use crate::plugins::{self, McpdServices, PluginHooks, Plugins};
 use crate::session::{ProjectConfig, ProjectService, mcp_service_with_idle_timeout};
 use crate::traffic::{Traffic, TrafficFilter};
@@ -61,6 +62,8 @@ pub struct LocalConfig {
     pub refresh_interval: Duration,
     /// Client sessions idle this long are closed.
     pub session_idle_timeout: Duration,
+    /// `$MCPCTL_HOME`, where `config.yaml` names the LLM providers (`None`: no providers).
+    pub home: Option<std::path::PathBuf>,
 }
 
 impl LocalConfig {
@@ -71,6 +74,7 @@ impl LocalConfig {
             connect_timeout: crate::DEFAULT_CONNECT_TIMEOUT,
             refresh_interval: Duration::from_secs(2),
             session_idle_timeout: crate::session::DEFAULT_SESSION_IDLE_TIMEOUT,
+            home: None,
         }
     }
 }
@@ -96,6 +100,7 @@ pub struct Mcplocal {
     projects: tokio::sync::Mutex<HashMap<String, Arc<LoadedProject>>>,
     plugins: Arc<Plugins>,
     mcpd_services: McpdServices,
+    models: Models,
 }
 
 impl std::fmt::Debug for Mcplocal {
@@ -126,11 +131,17 @@ impl Mcplocal {
     pub fn with_plugins(config: LocalConfig, plugins: Arc<Plugins>) -> Arc<Self> {
         Arc::new(Self {
             mcpd_services: McpdServices::new(&config.mcpd_url),
+            models: Models::load(config.home.as_deref(), &config.mcpd_url),
             config,
             traffic: Traffic::default(),
             projects: tokio::sync::Mutex::default(),
             plugins,
         })
+    }
+
+    /// The language models stages use.
+    pub fn models(&self) -> &Models {
+        &self.models
     }
 
     /// The loaded plugins.
@@ -231,12 +242,38 @@ pub fn router(state: Arc<Mcplocal>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/inspect", get(inspect))
+        .route("/llm/providers", get(llm_providers))
+        .route("/llm/preferred", put(llm_preferred))
         .route("/proxymodels", get(proxymodels))
         .route("/proxymodels/{name}", get(proxymodel))
         .route("/projects/{project}", get(project_status))
         .route("/projects/{project}/mcp", any(project_mcp))
         .layer(middleware::from_fn(local_only))
         .with_state(state)
+}
+
+async fn llm_providers(State(state): State<Arc<Mcplocal>>) -> Response {
+    axum::Json(state.models.status()).into_response()
+}
+
+/// `{"tier": "fast", "provider": "NAME"}` makes NAME the first provider asked for the tier;
+/// `"provider": null` restores the configured order.
+async fn llm_preferred(State(state): State<Arc<Mcplocal>>, body: axum::body::Bytes) -> Response {
+    let preference: Preference = match serde_json::from_slice(&body) {
+        Ok(preference) => preference,
+        Err(error) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "expected {{\"tier\": \"fast\"|\"heavy\", \"provider\": NAME|null}}: {error}"
+                ),
+            );
+        }
+    };
+    match state.models.prefer(&preference) {
+        Ok(()) => axum::Json(state.models.status()).into_response(),
+        Err(error) => error_response(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()),
+    }
 }
 
 async fn health(State(state): State<Arc<Mcplocal>>) -> Response {

@@ -3,6 +3,7 @@
 //! rmcp client.
 #![allow(clippy::unwrap_used)]
 
+mod llm;
 mod plugins;
 mod project;
 mod support;

@@ -65,6 +65,7 @@ pub fn run() -> Result<(), String> {
         delete_server(&daemon, server);
     }
     wait_no_instances(&daemon);
+    kill_leftover_instances(&tag);
     outcome?;
     print!("{report}\n{notes}");
     Ok(())
@@ -158,6 +159,37 @@ fn wait_no_instances(daemon: &Daemon) {
         }
     }
     eprintln!("xtask: some instances were still listed 30 s after their servers were deleted");
+}
+
+/// Kills (SIGKILL, by pid) every server process of this run that mcpd has not stopped yet:
+/// the ones whose environment names an instance of this run (`MCPCTL_INSTANCE=TAG-...`).
+/// A STDIO server ends when mcpd's end closes its stdin, an HTTP one would outlive it.
+fn kill_leftover_instances(tag: &str) {
+    let marker = format!("MCPCTL_INSTANCE={tag}-");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let ours = environ
+            .split(|&b| b == 0)
+            .any(|var| var.starts_with(marker.as_bytes()));
+        if ours {
+            eprintln!("xtask: killing server process {pid}, left running by mcpd");
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
 }
 
 /// The pid of a server's one instance (the process backend's `containerId`).

@@ -14,11 +14,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcplocal::{
-    Hooks, McpdServices, PassThrough, PluginHooks, Plugins, ProjectConfig, ProjectUpstreams,
-    mcp_service,
+    BeforeToolCall, Hooks, McpdServices, PassThrough, PluginHooks, Plugins, ProjectConfig,
+    ProjectUpstreams, SessionClient, SessionInfo, Target, mcp_service,
 };
 use plugin_host::{PluginHost, Source};
-use rmcp::model::CallToolRequestParams;
+use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock};
 use rmcp::service::RunningService;
 use rmcp::transport::{StreamableHttpClientTransport, StreamableHttpServerConfig};
 use rmcp::{RoleClient, ServiceExt};
@@ -108,6 +108,34 @@ async fn create_and_wait(mcpd: &str, command: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The hooks alone, in process: onToolCallBefore and onToolCallAfter of `hooks` for one small
+/// call, as mcplocal runs them (rmcp values to JSON, dispatch, JSON back), mean over `calls`.
+async fn hooks_alone(
+    hooks: &PluginHooks,
+    session: &SessionInfo,
+    call: &CallToolRequestParams,
+    calls: usize,
+) -> anyhow::Result<Duration> {
+    let target = Target {
+        server: "echo".into(),
+        name: "echo".into(),
+    };
+    let started = Instant::now();
+    for _ in 0..calls {
+        let BeforeToolCall::Forward(_) = hooks
+            .before_tool_call(session, Some(&target), call.clone())
+            .await?
+        else {
+            anyhow::bail!("the plugin answered a forwarded call");
+        };
+        let result = CallToolResult::success(vec![ContentBlock::text("hello")]);
+        hooks
+            .after_tool_call(session, Some(&target), CallToolResponse::Complete(result))
+            .await?;
+    }
+    Ok(started.elapsed() / calls.max(1) as u32)
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or_default()
@@ -144,7 +172,7 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(ProjectUpstreams::connect(&mcpd, project, Duration::from_secs(30)).await?);
     let hooks = PluginHooks::new(plugins, project, "default", McpdServices::new(&mcpd))?;
     let plain = connect(&serve(upstreams.clone(), PassThrough).await?).await?;
-    let plugin = connect(&serve(upstreams, hooks).await?).await?;
+    let plugin = connect(&serve(upstreams, hooks.clone()).await?).await?;
     let mut begin = CallToolRequestParams::new("begin_session");
     begin.arguments = serde_json::json!({"description": "benchmark the tool call overhead"})
         .as_object()
@@ -155,6 +183,27 @@ async fn main() -> anyhow::Result<()> {
     call.arguments = serde_json::json!({"text": "hello"}).as_object().cloned();
     for client in [&plain, &plugin] {
         round(client, &call, calls).await?;
+    }
+    // An ungated session of the plugin's own, for the hooks measured alone.
+    let session = SessionInfo {
+        id: u64::MAX,
+        project: project.to_owned(),
+        client: SessionClient::default(),
+    };
+    let mut begin = CallToolRequestParams::new("begin_session");
+    begin.arguments = serde_json::json!({"description": "benchmark"})
+        .as_object()
+        .cloned();
+    hooks.before_tool_call(&session, None, begin).await?;
+    hooks_alone(&hooks, &session, &call, calls).await?;
+    let mut alone_us = Vec::new();
+    for _ in 0..rounds {
+        alone_us.push(
+            hooks_alone(&hooks, &session, &call, calls * 10)
+                .await?
+                .as_secs_f64()
+                * 1e6,
+        );
     }
     let (mut plain_us, mut plugin_us, mut added_us) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..rounds {
@@ -176,7 +225,8 @@ async fn main() -> anyhow::Result<()> {
         added_us.push(d - p);
     }
     println!(
-        r#"{{"pass_through_us": {:.1}, "default_us": {:.1}, "added_us": {:.1}, "rounds": {rounds}, "calls_per_round": {calls}}}"#,
+        r#"{{"hooks_alone_us": {:.2}, "pass_through_us": {:.1}, "default_us": {:.1}, "added_us": {:.1}, "rounds": {rounds}, "calls_per_round": {calls}}}"#,
+        median(alone_us),
         median(plain_us),
         median(plugin_us),
         median(added_us)

@@ -12,7 +12,8 @@
 //!
 //! - A `tools/call` end to end through mcplocal's project endpoint and mcpd to
 //!   `mcp-test-server`'s `echo`, with the `default` plugin (an ungated session) versus
-//!   `PassThrough` hooks, in alternating rounds (mcplocal's `plugin-overhead` example).
+//!   `PassThrough` hooks, in alternating rounds (mcplocal's `plugin-overhead` example); and
+//!   the same two hooks of mcplocal's `PluginHooks` called in process, without the network.
 //!
 //! The measuring programs are plugin-host's `plugin-bench` and mcplocal's `plugin-overhead`
 //! examples, in release builds, with the plugin cdylibs built in release next to them.
@@ -95,6 +96,7 @@ pub fn run() -> Result<(), String> {
     let pass_through = field(&overhead, "pass_through_us")?;
     let with_default = field(&overhead, "default_us")?;
     let added = field(&overhead, "added_us")?;
+    let alone = field(&overhead, "hooks_alone_us")?;
 
     let mut report = String::new();
     let _ = writeln!(
@@ -117,6 +119,10 @@ pub fn run() -> Result<(), String> {
         report,
         "| `default` plugin's onToolCallBefore + onToolCallAfter, small call | {:.1} µs | no plugin: nothing runs | | < 20 µs |",
         tool_call / 1e3
+    );
+    let _ = writeln!(
+        report,
+        "| mcplocal's `PluginHooks` onToolCallBefore + onToolCallAfter alone (rmcp values to JSON, dispatch, back), `default` | {alone:.1} µs | | | < 20 µs |"
     );
     let _ = writeln!(
         report,

@@ -27,4 +27,7 @@ pub use config::{
 pub use key::{ApiKey, EnvKeys, KeyError, KeyResolver, KeySource, McpdSecrets};
 pub use provider::{Completion, CompletionRequest, ProviderError, ProviderStatus};
 pub use router::{LlmError, LlmRouter, LlmStatus, RouterOptions};
-pub use summarize::{Method, Section, SummarizeOptions, SummaryTree, summarize_tree};
+pub use summarize::{
+    Completer, Method, ModelAnswer, Section, SummarizeOptions, SummaryTree, summarize_tree,
+    summarize_tree_with,
+};

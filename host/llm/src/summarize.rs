@@ -5,6 +5,7 @@
 //! metadata says which path was taken and why.
 
 use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 use crate::config::Tier;
@@ -91,6 +92,49 @@ pub struct SummaryTree {
     pub metadata: SummaryMetadata,
 }
 
+/// What summarize-tree asks: the [`LlmRouter`], or any other way to reach a model (the
+/// pipeline's `summarize-tree` stage adapts a stage's `ctx.llm` to it).
+pub trait Completer: Send + Sync {
+    /// How many requests of `tier` to send at once.
+    fn concurrency(&self, tier: Tier) -> usize;
+
+    /// One completion; the error is one line.
+    fn complete<'a>(
+        &'a self,
+        tier: Tier,
+        request: &'a CompletionRequest,
+    ) -> BoxFuture<'a, Result<ModelAnswer, String>>;
+}
+
+/// A model's text and the provider that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelAnswer {
+    pub text: String,
+    pub provider: String,
+}
+
+impl Completer for LlmRouter {
+    fn concurrency(&self, tier: Tier) -> usize {
+        LlmRouter::concurrency(self, tier)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        tier: Tier,
+        request: &'a CompletionRequest,
+    ) -> BoxFuture<'a, Result<ModelAnswer, String>> {
+        Box::pin(async move {
+            LlmRouter::complete(self, tier, request)
+                .await
+                .map(|done| ModelAnswer {
+                    text: done.text,
+                    provider: done.provider,
+                })
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
 struct Job {
     id: String,
     title: String,
@@ -114,6 +158,15 @@ pub async fn summarize_tree(
     options: &SummarizeOptions,
 ) -> SummaryTree {
     let router = router.filter(|r| !r.is_empty());
+    summarize_tree_with(router.map(|r| r as &dyn Completer), sections, options).await
+}
+
+/// [`summarize_tree`] over any [`Completer`]; `None` means extractive summaries throughout.
+pub async fn summarize_tree_with(
+    router: Option<&dyn Completer>,
+    sections: &[Section],
+    options: &SummarizeOptions,
+) -> SummaryTree {
     let budget = options.max_tokens.max(1) as usize;
     let words = (budget * 3 / 4).max(10);
     let mut metadata = SummaryMetadata {
@@ -216,7 +269,7 @@ fn group_job(
 }
 
 async fn run_level(
-    router: Option<&LlmRouter>,
+    router: Option<&dyn Completer>,
     jobs: Vec<Job>,
     options: &SummarizeOptions,
     metadata: &mut SummaryMetadata,
@@ -249,7 +302,7 @@ async fn run_level(
                             job,
                             Some(format!("{} answered with an empty summary", done.provider)),
                         ),
-                        Err(e) => fallback(job, Some(e.to_string())),
+                        Err(e) => fallback(job, Some(e)),
                     }
                 })
                 .buffered(limit)

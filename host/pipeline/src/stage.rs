@@ -80,6 +80,12 @@ pub trait LlmHandle: Send + Sync {
         prompt: String,
         tier: &'a str,
     ) -> BoxFuture<'a, Result<String, String>>;
+
+    /// How many `complete` calls of `tier` are worth sending at once (summarize-tree sends
+    /// that many sections side by side). The host's router knows its providers' bounds.
+    fn concurrency(&self, _tier: &str) -> usize {
+        4
+    }
 }
 
 /// `ctx.cache`: the persistent pipeline cache of the project's namespace.
@@ -109,10 +115,36 @@ pub struct StageContext {
     pub original_content: Arc<str>,
     /// The stage's `config` from the ProxyModel.
     pub config: Map<String, Value>,
+    /// The sections an earlier stage of this pipeline split the content into (the latest
+    /// such stage's), for stages that work on sections (summarize-tree). Set by the runner.
+    pub sections: Option<Arc<[Section]>>,
     /// `None` when no provider is configured (stages then degrade, they do not fail).
     pub llm: Option<Arc<dyn LlmHandle>>,
     pub cache: Option<Arc<dyn CacheHandle>>,
     pub log: Arc<dyn StageLog>,
+}
+
+impl StageContext {
+    /// A context with no config, no sections, no LLM and no cache.
+    pub fn new(
+        content_type: ContentType,
+        source_name: impl Into<String>,
+        original_content: impl Into<Arc<str>>,
+        log: Arc<dyn StageLog>,
+    ) -> Self {
+        StageContext {
+            content_type,
+            source_name: source_name.into(),
+            project_name: String::new(),
+            session_id: String::new(),
+            original_content: original_content.into(),
+            config: Map::new(),
+            sections: None,
+            llm: None,
+            cache: None,
+            log,
+        }
+    }
 }
 
 impl std::fmt::Debug for StageContext {
@@ -122,6 +154,7 @@ impl std::fmt::Debug for StageContext {
             .field("source_name", &self.source_name)
             .field("project_name", &self.project_name)
             .field("session_id", &self.session_id)
+            .field("sections", &self.sections.as_ref().map(|s| s.len()))
             .field("llm", &self.llm.is_some())
             .field("cache", &self.cache.is_some())
             .finish_non_exhaustive()

@@ -85,6 +85,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     writeln!(stdout, "mcplocal listening on http://{addr}")?;
     stdout.flush()?;
     let app = server::router(state.clone());
+    // Answers go out at once: without this, a client that keeps its connection waits for the
+    // delayed ACK (~40 ms) on every call.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

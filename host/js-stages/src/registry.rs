@@ -9,11 +9,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak, mpsc};
 use std::time::Duration;
 
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use pipeline::{Stage, StageRegistry, StageSource};
 
 use crate::limits::JsLimits;
@@ -77,7 +76,7 @@ pub struct JsStageRegistry {
     loaded: RwLock<Arc<Loaded>>,
     /// One reload at a time (the watcher's and `POST /proxymodels/reload`'s).
     reloading: Mutex<()>,
-    watcher: Mutex<Option<Debouncer<RecommendedWatcher>>>,
+    watcher: Mutex<Option<RecommendedWatcher>>,
 }
 
 impl std::fmt::Debug for JsStageRegistry {
@@ -116,35 +115,46 @@ impl JsStageRegistry {
             path: self.dir.clone(),
             source,
         })?;
-        let watch_error = |e: notify_debouncer_mini::notify::Error| RegistryError::Watch {
+        let watch_error = |e: notify::Error| RegistryError::Watch {
             path: self.dir.clone(),
             message: e.to_string(),
         };
-        let registry: Weak<Self> = Arc::downgrade(self);
-        let mut debouncer = new_debouncer(RELOAD_DEBOUNCE, move |events: DebounceEventResult| {
-            let Some(registry) = registry.upgrade() else {
-                return;
-            };
-            match events {
-                Ok(events) if events.iter().any(|e| is_stage_file(&e.path)) => {
-                    registry.reload();
+        // The watcher's callback only signals; a thread of ours waits for the folder to be
+        // quiet for RELOAD_DEBOUNCE, then reloads. It ends when the watcher (and with it the
+        // sender) is dropped with the registry.
+        let (changed, changes) = mpsc::channel::<()>();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                let relevant = match &event {
+                    // Opening and reading files (as a reload does) is not a change.
+                    Ok(event) => {
+                        matches!(
+                            event.kind,
+                            EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+                        ) && event.paths.iter().any(|path| is_stage_file(path))
+                    }
+                    Err(_) => true, // events may have been lost: look again
+                };
+                if relevant {
+                    let _ = changed.send(());
                 }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(dir = %registry.dir.display(), %error, "watching the stages folder");
-                    registry.reload();
-                }
-            }
-        })
-        .map_err(watch_error)?;
-        debouncer
-            .watcher()
+            })
+            .map_err(watch_error)?;
+        watcher
             .watch(&self.dir, RecursiveMode::NonRecursive)
             .map_err(watch_error)?;
+        let registry: Weak<Self> = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("js-stages-reload".to_owned())
+            .spawn(move || reload_when_quiet(&changes, &registry))
+            .map_err(|e| RegistryError::Watch {
+                path: self.dir.clone(),
+                message: format!("cannot start the reload thread: {e}"),
+            })?;
         // A file written between the first load and the watch start is picked up here.
         self.reload();
-        if let Ok(mut watcher) = self.watcher.lock() {
-            *watcher = Some(debouncer);
+        if let Ok(mut slot) = self.watcher.lock() {
+            *slot = Some(watcher);
         }
         Ok(())
     }
@@ -289,6 +299,24 @@ impl StageRegistry for JsStageRegistry {
             .keys()
             .map(|name| (name.clone(), StageSource::Local))
             .collect()
+    }
+}
+
+/// Waits for a change, then for `RELOAD_DEBOUNCE` without one, then reloads; until the
+/// watcher is gone.
+fn reload_when_quiet(changes: &mpsc::Receiver<()>, registry: &Weak<JsStageRegistry>) {
+    while changes.recv().is_ok() {
+        loop {
+            match changes.recv_timeout(RELOAD_DEBOUNCE) {
+                Ok(()) => continue,
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let Some(registry) = registry.upgrade() else {
+            return;
+        };
+        registry.reload();
     }
 }
 

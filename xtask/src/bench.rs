@@ -14,9 +14,12 @@
 //!
 //! `cargo xtask bench llm-cache` (module [`llm_cache`]): pipeline cache hits, misses and
 //! eviction; summarize-tree against a 50 ms loopback provider.
+//!
+//! `cargo xtask bench pipeline` (module [`pipeline`]): section-split and paginate of 1 MB.
 
 mod llm_cache;
 mod local;
+mod pipeline;
 mod plugins;
 mod runtime;
 
@@ -37,8 +40,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("local") => local::run(),
         Some("plugins") => plugins::run(),
         Some("llm-cache") => llm_cache::run(),
+        Some("pipeline") => pipeline::run(),
         other => Err(format!(
-            "unknown benchmark {other:?}; one of: control-plane, runtime, local, plugins, llm-cache"
+            "unknown benchmark {other:?}; one of: control-plane, runtime, local, plugins, llm-cache, pipeline"
         )),
     }
 }

@@ -31,6 +31,10 @@ pub enum ProxyError {
     #[error("cannot connect to the SSE upstream: {0}")]
     Sse(#[source] crate::SseError),
 
+    /// The HTTP client for streamable-HTTP upstreams could not be built.
+    #[error("cannot build the HTTP client for streamable-HTTP upstreams: {0}")]
+    HttpClient(#[source] reqwest::Error),
+
     /// The upstream did not answer `initialize` in time.
     #[error("the upstream instance did not answer initialize within {0:?}")]
     InitializeTimeout(Duration),

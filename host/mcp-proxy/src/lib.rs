@@ -82,6 +82,7 @@
 
 mod error;
 mod http;
+mod http_client;
 mod hub;
 mod link;
 mod provider;
@@ -90,6 +91,7 @@ mod sse;
 
 pub use error::ProxyError;
 pub use http::{MCP_ROUTE, McpService, ProxyConfig, mcp_service, router};
+pub use http_client::{pooled_http_client, same_origin_redirect_policy, shared_http_client};
 pub use link::{ClientSession, ForwardContext, ForwardError, UpstreamLink, UpstreamTransport};
 pub use provider::{LinkProvider, SessionMode};
 pub use session::{NEWEST_PROTOCOL_VERSION, ProxySession, server_from_path};

@@ -30,6 +30,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ProxyError;
+use crate::http_client::shared_http_client;
 use crate::hub::{DownstreamSession, Hub};
 use crate::sse::SseTransport;
 
@@ -221,7 +222,11 @@ impl UpstreamLink {
         // before anything can be sent), within the same `timeout`.
         let transport = match transport {
             UpstreamTransport::Stdio { reader, writer } => Ready::Stdio { reader, writer },
-            UpstreamTransport::StreamableHttp { url } => Ready::StreamableHttp { url },
+            UpstreamTransport::StreamableHttp { url } => Ready::StreamableHttp {
+                url,
+                // Every link of the process shares one pool of kept connections.
+                client: shared_http_client().map_err(ProxyError::HttpClient)?,
+            },
             UpstreamTransport::Sse { url } => Ready::Sse(
                 SseTransport::connect(&url, timeout)
                     .await
@@ -247,7 +252,7 @@ impl UpstreamLink {
                     );
                     serve_client_with_ct(handler, transport, serve_ct).await
                 }
-                Ready::StreamableHttp { url } => {
+                Ready::StreamableHttp { url, client } => {
                     // A dropped SSE stream is resumed a few times, then the requests on it
                     // fail (rmcp's default retries forever, hanging them on a dead instance).
                     let mut backoff = ExponentialBackoff::default();
@@ -257,7 +262,7 @@ impl UpstreamLink {
                     let mut config = StreamableHttpClientTransportConfig::with_uri(url);
                     config.retry_config = Arc::new(backoff);
                     let transport = Observed::new(
-                        StreamableHttpClientTransport::from_config(config),
+                        StreamableHttpClientTransport::with_client(client, config),
                         observed_hub,
                         queue,
                     );
@@ -448,6 +453,7 @@ enum Ready {
     },
     StreamableHttp {
         url: String,
+        client: reqwest::Client,
     },
     Sse(SseTransport),
 }

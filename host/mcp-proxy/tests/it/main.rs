@@ -5,6 +5,7 @@
 // Sampling and logging are deprecated for 2026-07-28 (SEP-2577); these tests exercise them.
 #![allow(deprecated)]
 
+mod connection_reuse;
 mod everything;
 mod fault;
 mod http_upstream;

@@ -11,6 +11,7 @@ mod config;
 mod error;
 mod flags;
 mod local;
+mod mcp_http;
 mod merge_patch;
 mod output;
 

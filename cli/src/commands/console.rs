@@ -18,7 +18,6 @@ use rmcp::model::{
     ResourceContents,
 };
 use rmcp::service::{NotificationContext, RunningService};
-use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -119,8 +118,7 @@ impl ClientHandler for ConsoleClient {
 type Session = RunningService<RoleClient, ConsoleClient>;
 
 async fn repl(endpoint: &str, project: &str) -> Result<(), CommandError> {
-    let transport: StreamableHttpClientTransport<reqwest::Client> =
-        StreamableHttpClientTransport::from_uri(endpoint.to_owned());
+    let transport = crate::mcp_http::transport(endpoint)?;
     let session = ConsoleClient.serve(transport).await.map_err(|error| {
         CommandError::Bridge(format!("cannot open a session at {endpoint}: {error}"))
     })?;

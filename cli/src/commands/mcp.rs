@@ -7,13 +7,14 @@
 //! ends when the client closes its stdin (the MCP session is then closed) or mcplocal goes
 //! away.
 
+use rmcp::transport::Transport;
 use rmcp::transport::async_rw::AsyncRwTransport;
-use rmcp::transport::{StreamableHttpClientTransport, Transport};
 use rmcp::{RoleClient, RoleServer};
 
 use crate::commands::Context;
 use crate::error::CommandError;
 use crate::local;
+use crate::mcp_http;
 
 pub fn mcp(context: &Context) -> Result<(), CommandError> {
     let project = context.require_project("mcp")?.to_owned();
@@ -33,8 +34,7 @@ pub fn mcp(context: &Context) -> Result<(), CommandError> {
 async fn bridge(endpoint: &str) -> Result<(), CommandError> {
     let mut client: AsyncRwTransport<RoleServer, _, _> =
         AsyncRwTransport::new_server(tokio::io::stdin(), tokio::io::stdout());
-    let mut proxy: StreamableHttpClientTransport<reqwest::Client> =
-        StreamableHttpClientTransport::from_uri(endpoint.to_owned());
+    let mut proxy = mcp_http::transport(endpoint)?;
     let outcome = loop {
         tokio::select! {
             message = Transport::<RoleServer>::receive(&mut client) => {

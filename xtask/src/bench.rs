@@ -16,7 +16,11 @@
 //! eviction; summarize-tree against a 50 ms loopback provider.
 //!
 //! `cargo xtask bench pipeline` (module [`pipeline`]): section-split and paginate of 1 MB.
+//!
+//! `cargo xtask bench js-stages` (module [`js_stages`]): a trivial JS stage per call, and the
+//! time from a stage file's change to the first call that uses it.
 
+mod js_stages;
 mod llm_cache;
 mod local;
 mod pipeline;
@@ -41,8 +45,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("plugins") => plugins::run(),
         Some("llm-cache") => llm_cache::run(),
         Some("pipeline") => pipeline::run(),
+        Some("js-stages") => js_stages::run(),
         other => Err(format!(
-            "unknown benchmark {other:?}; one of: control-plane, runtime, local, plugins, llm-cache, pipeline"
+            "unknown benchmark {other:?}; one of: control-plane, runtime, local, plugins, llm-cache, js-stages, pipeline"
         )),
     }
 }

@@ -104,7 +104,12 @@ fn main() {
     let store = Arc::new(SectionStore::default());
     let runner = PipelineRunner::new(Arc::new(BuiltinStages::new()), store);
     let pipeline = Pipeline::new("bench", vec![StageSpec::new("section-split")]);
-    let ctx = StageContext::new(ContentType::ToolResult, "bench", json.as_str(), Arc::new(QuietLog));
+    let ctx = StageContext::new(
+        ContentType::ToolResult,
+        "bench",
+        json.as_str(),
+        Arc::new(QuietLog),
+    );
     let mut toc_len = 0;
     let run = median(|| {
         let out = runtime.block_on(runner.run(&pipeline, json.clone(), &ctx));

@@ -56,6 +56,27 @@ pub(crate) fn release_bin(name: &str) -> PathBuf {
     root().join("target/release").join(name)
 }
 
+/// Builds `example` of `package` in release, runs it and prints what it writes (the figures
+/// of benchmarks measured inside a crate, as a Markdown table).
+pub(crate) fn release_example(package: &str, example: &str) -> Result<(), String> {
+    status(Command::new("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        package,
+        "--example",
+        example,
+    ]))?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let table = output(&mut Command::new(
+        target.join("release/examples").join(example),
+    ))?;
+    print!("{table}");
+    Ok(())
+}
+
 pub(crate) struct Daemon {
     pub(crate) child: Child,
     pub(crate) url: String,

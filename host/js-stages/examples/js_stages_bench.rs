@@ -178,11 +178,7 @@ async fn main() -> Result<(), String> {
     println!("| measure | result | baseline (same run) | ratio | target |");
     println!("|---|---|---|---|---|");
     for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
-        let (j, r, h) = (
-            percentile(js, p),
-            percentile(rust, p),
-            percentile(hop, p),
-        );
+        let (j, r, h) = (percentile(js, p), percentile(rust, p), percentile(hop, p));
         println!(
             "| trivial JS stage per call, warm runtime, {name} ({CALLS} calls in {ROUNDS} rounds alternating with the baselines) | {} | Rust pass-through stage {} | {} | < 100 µs |",
             us(j),

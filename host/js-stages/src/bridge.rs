@@ -130,30 +130,48 @@ impl HostBridge {
         call.log.log(level, cut(message, self.max_log_bytes));
     }
 
+    /// Checks that a call is running and has the handle `pick` takes from it, then counts one
+    /// more host operation; returns the handle, where to run it, the call and the operation.
+    fn begin<'js, H: ?Sized>(
+        &self,
+        ctx: &Ctx<'js>,
+        what: &str,
+        pick: impl FnOnce(&ActiveCall) -> Option<Arc<H>>,
+        missing: &str,
+    ) -> rquickjs::Result<(Arc<H>, Handle, u64, u32)> {
+        let mut call = self.call.borrow_mut();
+        let Some(call) = call.as_mut() else {
+            return Err(Exception::throw_message(
+                ctx,
+                &format!("{what} can only be used while the stage runs"),
+            ));
+        };
+        let Some(handle) = pick(call) else {
+            return Err(Exception::throw_message(ctx, &format!("{what}: {missing}")));
+        };
+        let Some(tokio) = call.tokio.clone() else {
+            return Err(Exception::throw_message(
+                ctx,
+                &format!("{what}: the stage was not called from an async runtime"),
+            ));
+        };
+        call.outstanding += 1;
+        Ok((handle, tokio, call.id, self.next_op()))
+    }
+
     fn start_llm<'js>(
         &self,
         ctx: &Ctx<'js>,
         prompt: String,
         tier: String,
     ) -> rquickjs::Result<u32> {
-        let mut call = self.call.borrow_mut();
-        let Some(call) = call.as_mut() else {
-            return Err(Exception::throw_message(
-                ctx,
-                "ctx.llm.complete can only be used while the stage runs",
-            ));
-        };
-        let Some(llm) = call.llm.clone() else {
-            return Err(Exception::throw_message(
-                ctx,
-                "ctx.llm.complete: no LLM provider is configured (add one under `llm:` in config.yaml)",
-            ));
-        };
-        let tokio = host_runtime(ctx, call, "ctx.llm.complete")?;
-        let op = self.next_op();
-        call.outstanding += 1;
+        let (llm, tokio, call_id, op) = self.begin(
+            ctx,
+            "ctx.llm.complete",
+            |call| call.llm.clone(),
+            "no LLM provider is configured (add one under `llm:` in config.yaml)",
+        )?;
         let events = self.events.clone();
-        let call_id = call.id;
         tokio.spawn(async move {
             let result = llm.complete(prompt, &tier).await;
             let _ = events.send(HostEvent::Settled {
@@ -166,24 +184,13 @@ impl HostBridge {
     }
 
     fn start_cache<'js>(&self, ctx: &Ctx<'js>, key: String) -> rquickjs::Result<u32> {
-        let mut call = self.call.borrow_mut();
-        let Some(call) = call.as_mut() else {
-            return Err(Exception::throw_message(
-                ctx,
-                "ctx.cache.getOrCompute can only be used while the stage runs",
-            ));
-        };
-        let Some(cache) = call.cache.clone() else {
-            return Err(Exception::throw_message(
-                ctx,
-                "ctx.cache.getOrCompute: no pipeline cache is available for this call",
-            ));
-        };
-        let tokio = host_runtime(ctx, call, "ctx.cache.getOrCompute")?;
-        let op = self.next_op();
-        call.outstanding += 1;
+        let (cache, tokio, call_id, op) = self.begin(
+            ctx,
+            "ctx.cache.getOrCompute",
+            |call| call.cache.clone(),
+            "no pipeline cache is available for this call",
+        )?;
         let events = self.events.clone();
-        let call_id = call.id;
         tokio.spawn(async move {
             let requests = events.clone();
             let compute = Box::pin(async move {
@@ -221,15 +228,6 @@ impl HostBridge {
             let _ = reply.send(if ok { Ok(value) } else { Err(value) });
         }
     }
-}
-
-fn host_runtime<'js>(ctx: &Ctx<'js>, call: &ActiveCall, what: &str) -> rquickjs::Result<Handle> {
-    call.tokio.clone().ok_or_else(|| {
-        Exception::throw_message(
-            ctx,
-            &format!("{what}: the stage was not called from an async runtime"),
-        )
-    })
 }
 
 /// `text` cut to at most `max` bytes, on a character boundary.

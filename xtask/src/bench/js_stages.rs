@@ -7,25 +7,6 @@
 //! - Time from writing a stage file to the first call that runs it (watcher, 300 ms debounce),
 //!   p50 and slowest over 10 edits.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use crate::run::{output, root, status};
-
 pub fn run() -> Result<(), String> {
-    status(Command::new("cargo").args([
-        "build",
-        "--release",
-        "-p",
-        "js-stages",
-        "--example",
-        "js_stages_bench",
-    ]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    let bench = target.join("release/examples/js_stages_bench");
-    let table = output(&mut Command::new(&bench))?;
-    print!("{table}");
-    Ok(())
+    super::release_example("js-stages", "js_stages_bench")
 }

@@ -10,25 +10,6 @@
 //! - A write into a full 256 MB cache (each one evicts) against a write while it fills, and
 //!   the reopen (index rebuild) of the full cache.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use crate::run::{output, root, status};
-
 pub fn run() -> Result<(), String> {
-    status(Command::new("cargo").args([
-        "build",
-        "--release",
-        "-p",
-        "llm",
-        "--example",
-        "llm_cache_bench",
-    ]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    let bench = target.join("release/examples/llm_cache_bench");
-    let table = output(&mut Command::new(&bench))?;
-    print!("{table}");
-    Ok(())
+    super::release_example("llm", "llm_cache_bench")
 }

@@ -42,6 +42,9 @@ impl LlmHandle for CountingModel {
         Box::pin(async move {
             self.calls.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            if prompt == "slow" {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
             if prompt == "fail" {
                 return Err("provider said no".to_owned());
             }

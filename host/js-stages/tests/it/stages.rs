@@ -1,9 +1,10 @@
 //! Stages through the `Stage` trait: results, ctx, log, llm, cache, sections, errors.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use js_stages::{JsLimits, JsStage};
-use pipeline::{Stage, StageError};
+use pipeline::{Section, Stage, StageError};
 use serde_json::json;
 
 use crate::handles::{Host, load};
@@ -65,18 +66,19 @@ async fn ctx_fields_and_config_are_visible_to_js() {
                projectName: ctx.projectName, sessionId: ctx.sessionId,
                originalContent: ctx.originalContent, config: ctx.config,
                handles: [typeof ctx.log.debug, typeof ctx.llm.complete, typeof ctx.cache.getOrCompute],
+               sections: ctx.sections,
              });
            }"#,
         &JsLimits::default(),
     );
     let host = Host::new();
-    let out = stage
-        .run(
-            "now".to_owned(),
-            &host.ctx(json!({"pageSize": 10, "mode": ["a", "b"]})),
-        )
-        .await
-        .unwrap();
+    let mut ctx = host.ctx(json!({"pageSize": 10, "mode": ["a", "b"]}));
+    ctx.sections = Some(Arc::from(vec![Section {
+        id: "users".to_owned(),
+        title: "Users".to_owned(),
+        content: "[...]".to_owned(),
+    }]));
+    let out = stage.run("now".to_owned(), &ctx).await.unwrap();
     let seen: serde_json::Value = serde_json::from_str(&out.content).unwrap();
     assert_eq!(
         seen,
@@ -85,6 +87,7 @@ async fn ctx_fields_and_config_are_visible_to_js() {
             "projectName": "demo", "sessionId": "session-1", "originalContent": "the original",
             "config": {"pageSize": 10, "mode": ["a", "b"]},
             "handles": ["function", "function", "function"],
+            "sections": [{"id": "users", "title": "Users", "content": "[...]"}],
         })
     );
 }
@@ -382,5 +385,61 @@ async fn imports_are_refused() {
     assert_eq!(
         out.content,
         "undefined,undefined,undefined,undefined,undefined"
+    );
+}
+
+#[tokio::test]
+async fn log_lines_per_call_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = JsLimits {
+        max_log_lines: 3,
+        max_log_bytes: 5,
+        ..JsLimits::default()
+    };
+    let stage = load(
+        dir.path(),
+        "flood.js",
+        "export default async function (content, ctx) { for (let i = 0; i < 1000; i++) ctx.log.info('line ' + i); return 'ok'; }",
+        &limits,
+    );
+    let host = Host::new();
+    stage
+        .run(String::new(), &host.ctx(json!({})))
+        .await
+        .unwrap();
+    let lines = host.log.all();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0], ("info".to_owned(), "line ".to_owned()));
+    assert!(
+        lines[3].1.contains("more than 3 ctx.log lines"),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_call_waiting_for_the_host_does_not_hold_up_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = load(
+        dir.path(),
+        "ask.js",
+        "export default async function (content, ctx) { return await ctx.llm.complete(content); }",
+        &JsLimits::default(),
+    );
+    let host = Host::new();
+    let (slow_ctx, fast_ctx) = (host.ctx(json!({})), host.ctx(json!({})));
+    let slow = stage.run("slow".to_owned(), &slow_ctx);
+    let fast = async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        let out = stage.run("quick".to_owned(), &fast_ctx).await.unwrap();
+        (out, started.elapsed())
+    };
+    let (slow, (fast, fast_took)) = tokio::join!(slow, fast);
+    assert_eq!(slow.unwrap().content, "model(fast): slow");
+    assert_eq!(fast.content, "model(fast): quick");
+    // The second runtime answered while the first waited 300 ms for the model.
+    assert!(
+        fast_took < std::time::Duration::from_millis(200),
+        "{fast_took:?}"
     );
 }

@@ -15,6 +15,8 @@ use rquickjs::{Ctx, Exception, Function, Object};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
+use crate::limits::JsLimits;
+
 /// The JS half (returns `{ log, llm, cache, settle, compute, reset }`).
 pub(crate) const BOOTSTRAP: &str = include_str!("bootstrap.js");
 
@@ -43,6 +45,8 @@ pub(crate) struct ActiveCall {
     pub tokio: Option<Handle>,
     /// Host operations started and not yet settled.
     pub outstanding: usize,
+    /// Host operations started in this call.
+    pub started: usize,
     pub log_lines: usize,
     pub compute_replies: HashMap<u32, oneshot::Sender<Result<String, String>>>,
 }
@@ -52,22 +56,19 @@ pub(crate) struct HostBridge {
     stage: String,
     max_log_lines: usize,
     max_log_bytes: usize,
+    max_host_calls: usize,
     pub call: RefCell<Option<ActiveCall>>,
     next_op: Cell<u32>,
     events: mpsc::Sender<HostEvent>,
 }
 
 impl HostBridge {
-    pub fn new(
-        stage: &str,
-        max_log_lines: usize,
-        max_log_bytes: usize,
-        events: mpsc::Sender<HostEvent>,
-    ) -> Rc<Self> {
+    pub fn new(stage: &str, limits: &JsLimits, events: mpsc::Sender<HostEvent>) -> Rc<Self> {
         Rc::new(Self {
             stage: stage.to_owned(),
-            max_log_lines,
-            max_log_bytes,
+            max_log_lines: limits.max_log_lines,
+            max_log_bytes: limits.max_log_bytes,
+            max_host_calls: limits.max_host_calls,
             call: RefCell::new(None),
             next_op: Cell::new(0),
             events,
@@ -155,6 +156,16 @@ impl HostBridge {
                 &format!("{what}: the stage was not called from an async runtime"),
             ));
         };
+        if call.started >= self.max_host_calls {
+            return Err(Exception::throw_message(
+                ctx,
+                &format!(
+                    "{what}: more than {} host calls in one stage call",
+                    self.max_host_calls
+                ),
+            ));
+        }
+        call.started += 1;
         call.outstanding += 1;
         Ok((handle, tokio, call.id, self.next_op()))
     }

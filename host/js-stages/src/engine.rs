@@ -134,7 +134,7 @@ impl Engine {
         runtime.set_interrupt_handler(Some(Box::new(move || handler.expired())));
         let context = Context::full(&runtime).map_err(|e| load_error(e.to_string(), None))?;
         let (events_tx, events) = mpsc::channel();
-        let bridge = HostBridge::new(stage, limits.max_log_lines, limits.max_log_bytes, events_tx);
+        let bridge = HostBridge::new(stage, limits, events_tx);
 
         let (default_fn, host) = context.with(|js| {
             let thrown = |js: &Ctx<'_>, error: rquickjs::Error| match classify(js, &deadline, error)
@@ -221,6 +221,7 @@ impl Engine {
             cache: ctx.cache.clone(),
             tokio,
             outstanding: 0,
+            started: 0,
             log_lines: 0,
             compute_replies: Default::default(),
         });

@@ -17,6 +17,9 @@ pub struct JsLimits {
     /// Warm runtimes (each on its own thread) per stage: calls beyond this many at once queue.
     /// Default 2.
     pub runtimes_per_stage: usize,
+    /// `ctx.llm.complete` and `ctx.cache.getOrCompute` calls one stage call may start; later
+    /// ones throw. Default 1000.
+    pub max_host_calls: usize,
     /// Lines one call may write with `ctx.log`; later ones are dropped (one notice says so).
     /// Default 1000.
     pub max_log_lines: usize,
@@ -32,6 +35,7 @@ impl Default for JsLimits {
             host_wait: Duration::from_secs(60),
             max_file_bytes: 1024 * 1024,
             runtimes_per_stage: 2,
+            max_host_calls: 1000,
             max_log_lines: 1000,
             max_log_bytes: 8 * 1024,
         }

@@ -443,3 +443,31 @@ async fn a_call_waiting_for_the_host_does_not_hold_up_another() {
         "{fast_took:?}"
     );
 }
+
+#[tokio::test]
+async fn host_calls_per_call_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = JsLimits {
+        max_host_calls: 5,
+        ..JsLimits::default()
+    };
+    let stage = load(
+        dir.path(),
+        "greedy.js",
+        "export default async function (content, ctx) { for (;;) await ctx.llm.complete('x'); }",
+        &limits,
+    );
+    let host = Host::new();
+    let error = stage
+        .run(String::new(), &host.ctx(json!({})))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("more than 5 host calls in one stage call"),
+        "{error}"
+    );
+    // The five started ones reached the model; nothing beyond.
+    assert_eq!(host.model.calls.load(Ordering::SeqCst), 5);
+}

@@ -43,7 +43,7 @@ impl LlmHandle for CountingModel {
             self.calls.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             if prompt == "slow" {
-                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
             }
             if prompt == "fail" {
                 return Err("provider said no".to_owned());

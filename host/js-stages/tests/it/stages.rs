@@ -439,7 +439,7 @@ async fn a_call_waiting_for_the_host_does_not_hold_up_another() {
     assert_eq!(fast.content, "model(fast): quick");
     // The second runtime answered while the first waited 1 s for the model.
     assert!(
-        fast_took < std::time::Duration::from_millis(200),
+        fast_took < std::time::Duration::from_millis(600),
         "{fast_took:?}"
     );
 }

@@ -21,8 +21,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::runtime::{
-    bench, calls, create_server, delete_server, field, field_str, http, mcpd_pid, median_run, ms,
-    num, ratio, us, wait_running,
+    bench, calls, create_server, field, field_str, http, mcpd_pid, median_run, ms, num, ratio, us,
+    wait_running,
 };
 use super::{Daemon, TempHome, release_bin, rss_kib, start};
 use crate::run::status;
@@ -57,12 +57,19 @@ pub fn run() -> Result<(), String> {
     ]))?;
     let (daemon, _) = start(TempHome::new("local"), None)?;
     let tag = format!("lb{}", std::process::id() % 100_000);
-    let mut servers = Vec::new();
+    // (kind, name) of what this run created, deleted in reverse order: a project before the
+    // servers it lists (mcpd refuses to delete a server a project lists).
+    let mut created = Vec::new();
     let mut report = String::new();
     let mut notes = String::new();
-    let outcome = measure(&daemon, &tag, &mut servers, &mut report, &mut notes);
-    for server in &servers {
-        delete_server(&daemon, server);
+    let outcome = measure(&daemon, &tag, &mut created, &mut report, &mut notes);
+    for (kind, name) in created.iter().rev() {
+        let _ = http(
+            &daemon.url,
+            "DELETE",
+            &format!("/api/v1/{kind}/{name}"),
+            None,
+        );
     }
     wait_no_instances(&daemon);
     kill_leftover_instances(&tag);
@@ -163,7 +170,8 @@ fn wait_no_instances(daemon: &Daemon) {
 
 /// Kills (SIGKILL, by pid) every server process of this run that mcpd has not stopped yet:
 /// the ones whose environment names an instance of this run (`MCPCTL_INSTANCE=TAG-...`).
-/// A STDIO server ends when mcpd's end closes its stdin, an HTTP one would outlive it.
+/// A safety net: a STDIO server ends when mcpd's end closes its stdin, an HTTP one would
+/// outlive mcpd.
 fn kill_leftover_instances(tag: &str) {
     let marker = format!("MCPCTL_INSTANCE={tag}-");
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -273,7 +281,7 @@ fn cpu_line(json: &str) -> String {
 fn measure(
     daemon: &Daemon,
     tag: &str,
-    servers: &mut Vec<String>,
+    created: &mut Vec<(&'static str, String)>,
     report: &mut String,
     notes: &mut String,
 ) -> Result<(), String> {
@@ -287,7 +295,7 @@ fn measure(
         &stdio_server,
         &format!(r#""command":"{server_path}""#),
     )?;
-    servers.push(stdio_server.clone());
+    created.push(("servers", stdio_server.clone()));
     create_server(
         daemon,
         &http_server,
@@ -295,7 +303,7 @@ fn measure(
             r#""command":"{server_path}","transport":"STREAMABLE_HTTP","containerPort":{port},"args":["--transport","streamable-http","--port","{port}"]"#
         ),
     )?;
-    servers.push(http_server.clone());
+    created.push(("servers", http_server.clone()));
     let never = r#","prefixMode":"never""#;
     let stdio_project = format!("{tag}-p-stdio");
     let http_project = format!("{tag}-p-http");
@@ -305,12 +313,14 @@ fn measure(
         std::slice::from_ref(&stdio_server),
         never,
     )?;
+    created.push(("projects", stdio_project.clone()));
     create_project(
         daemon,
         &http_project,
         std::slice::from_ref(&http_server),
         never,
     )?;
+    created.push(("projects", http_project.clone()));
     let stdio_pid = instance_pid(daemon, &stdio_server)?;
     let http_pid = instance_pid(daemon, &http_server)?;
 
@@ -435,13 +445,15 @@ fn measure(
             &name,
             &format!(r#""command":"{server_path}","args":["--extra-tools","{WIDE_EXTRA_TOOLS}"]"#),
         )?;
-        servers.push(name.clone());
+        created.push(("servers", name.clone()));
         wide.push(name);
     }
     let wide_project = format!("{tag}-p-wide");
     create_project(daemon, &wide_project, &wide, "")?;
+    created.push(("projects", wide_project.clone()));
     let one_project = format!("{tag}-p-one");
     create_project(daemon, &one_project, &wide[..1], never)?;
+    created.push(("projects", one_project.clone()));
     wait_running(daemon, None, WIDE_SERVERS + 2)?;
     eprintln!(
         "xtask: {WIDE_SERVERS} wide servers Running after {:.1} s",

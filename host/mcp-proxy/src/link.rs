@@ -142,6 +142,12 @@ pub enum UpstreamTransport {
     StreamableHttp {
         /// The endpoint URL.
         url: String,
+        /// Keep HTTP connections between requests, in the process's shared pool
+        /// ([`crate::shared_http_client`]); otherwise rmcp's default client opens a new TCP
+        /// connection per request. Only for servers known to set `TCP_NODELAY` (mcpd,
+        /// mcplocal): over a kept connection, a server that does not (axum's `serve`
+        /// default) sends each SSE answer ~40 ms late, on the client's delayed ACK.
+        keep_alive: bool,
     },
     /// A legacy HTTP+SSE server (protocol 2024-11-05), e.g. `http://172.17.0.5:8000/sse`:
     /// the link reads the event stream at `url` and POSTs to the endpoint the server names
@@ -157,9 +163,11 @@ impl std::fmt::Debug for UpstreamTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             UpstreamTransport::Stdio { .. } => f.write_str("Stdio"),
-            UpstreamTransport::StreamableHttp { url } => {
-                f.debug_struct("StreamableHttp").field("url", url).finish()
-            }
+            UpstreamTransport::StreamableHttp { url, keep_alive } => f
+                .debug_struct("StreamableHttp")
+                .field("url", url)
+                .field("keep_alive", keep_alive)
+                .finish(),
             UpstreamTransport::Sse { url } => f.debug_struct("Sse").field("url", url).finish(),
         }
     }
@@ -222,10 +230,14 @@ impl UpstreamLink {
         // before anything can be sent), within the same `timeout`.
         let transport = match transport {
             UpstreamTransport::Stdio { reader, writer } => Ready::Stdio { reader, writer },
-            UpstreamTransport::StreamableHttp { url } => Ready::StreamableHttp {
+            UpstreamTransport::StreamableHttp { url, keep_alive } => Ready::StreamableHttp {
                 url,
-                // Every link of the process shares one pool of kept connections.
-                client: shared_http_client().map_err(ProxyError::HttpClient)?,
+                // Every keep-alive link of the process shares one pool of connections.
+                client: if keep_alive {
+                    Some(shared_http_client().map_err(ProxyError::HttpClient)?)
+                } else {
+                    None
+                },
             },
             UpstreamTransport::Sse { url } => Ready::Sse(
                 SseTransport::connect(&url, timeout)
@@ -262,7 +274,12 @@ impl UpstreamLink {
                     let mut config = StreamableHttpClientTransportConfig::with_uri(url);
                     config.retry_config = Arc::new(backoff);
                     let transport = Observed::new(
-                        StreamableHttpClientTransport::with_client(client, config),
+                        match client {
+                            Some(client) => {
+                                StreamableHttpClientTransport::with_client(client, config)
+                            }
+                            None => StreamableHttpClientTransport::from_config(config),
+                        },
                         observed_hub,
                         queue,
                     );
@@ -453,7 +470,8 @@ enum Ready {
     },
     StreamableHttp {
         url: String,
-        client: reqwest::Client,
+        /// `None`: rmcp's default client (a new connection per request).
+        client: Option<reqwest::Client>,
     },
     Sse(SseTransport),
 }

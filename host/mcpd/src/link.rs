@@ -22,7 +22,12 @@ impl Link for ProxyLink {
                 reader: Box::new(pipes.reader),
                 writer: Box::new(pipes.writer),
             },
-            Endpoint::Http { url, sse: false } => UpstreamTransport::StreamableHttp { url },
+            // Any server's own HTTP stack: a kept connection stalls ~40 ms per answer on one
+            // without TCP_NODELAY (axum's default), so a new connection per request.
+            Endpoint::Http { url, sse: false } => UpstreamTransport::StreamableHttp {
+                url,
+                keep_alive: false,
+            },
             Endpoint::Http { url, sse: true } => UpstreamTransport::Sse { url },
         };
         async move {

@@ -441,6 +441,8 @@ impl ProjectUpstreams {
         }
         let transport = UpstreamTransport::StreamableHttp {
             url: self.endpoint(server),
+            // mcpd sets TCP_NODELAY: the links of every project share kept connections.
+            keep_alive: true,
         };
         match UpstreamLink::connect(transport, self.connect_timeout).await {
             Ok(link) => {

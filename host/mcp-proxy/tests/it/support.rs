@@ -256,6 +256,8 @@ impl CommandProvider {
         } else {
             UpstreamTransport::StreamableHttp {
                 url: format!("http://127.0.0.1:{port}/mcp"),
+                // As mcpd reaches a server's own HTTP stack.
+                keep_alive: false,
             }
         };
         let link = UpstreamLink::connect(transport, Duration::from_secs(30)).await?;

@@ -176,6 +176,18 @@ pub trait Hooks: Send + Sync + 'static {
         async { Ok(prompts) }
     }
 
+    /// Before a prompt is fetched: may answer it itself (e.g. a drill-down into sections a
+    /// pipeline made of an earlier answer). `None`: fetch it from the server.
+    fn before_prompt_get(
+        &self,
+        session: &SessionInfo,
+        target: &Target,
+        request: &GetPromptRequestParams,
+    ) -> impl Future<Output = Result<Option<GetPromptResponse>, ErrorData>> + Send {
+        let _ = (session, target, request);
+        async { Ok(None) }
+    }
+
     /// After a prompt was fetched: may transform it.
     fn prompt_get(
         &self,

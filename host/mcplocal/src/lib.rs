@@ -22,6 +22,7 @@
 //! # let _ = service; Ok(()) }
 //! ```
 
+pub mod content;
 pub mod hooks;
 pub mod llm;
 pub mod namespace;

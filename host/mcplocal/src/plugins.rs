@@ -20,19 +20,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use plugin_host::{
-    Call, DispatchError, HookPoint, HostServices, LoadError, Outcome, Plugin, PluginError,
-    PluginHost, PluginInfo, PromptEntry,
+    Call, ContentKind, DispatchError, HookPoint, HostServices, LoadError, Outcome, Plugin,
+    PluginError, PluginHost, PluginInfo, PromptEntry,
 };
 use rmcp::ErrorData;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ErrorCode, GetPromptRequestParams,
-    GetPromptResponse, GetPromptResult, InitializeRequestParams, InitializeResult, Prompt,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode,
+    GetPromptRequestParams, GetPromptResponse, GetPromptResult, InitializeRequestParams,
+    InitializeResult, Prompt, PromptMessage, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, Role, Tool,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use pipeline::ContentType;
+
+use crate::content::{ContentPipelines, RunFor};
 use crate::hooks::{BeforeToolCall, Hooks, SessionInfo};
 use crate::namespace::Target;
 
@@ -324,6 +328,8 @@ struct SessionServices<'a> {
     mcpd: &'a McpdServices,
     session: &'a SessionInfo,
     plugin: &'a str,
+    content: Option<&'a ContentPipelines>,
+    pipeline: &'a str,
 }
 
 impl HostServices for SessionServices<'_> {
@@ -352,8 +358,30 @@ impl HostServices for SessionServices<'_> {
         Ok(())
     }
 
-    // `log` goes through tracing (the trait's default); `run_pipeline` passes content
-    // through until the content-pipeline issue brings stages (the trait's default).
+    fn run_pipeline(
+        &self,
+        call: &Call<'_>,
+        kind: ContentKind,
+        source: &str,
+        content: &str,
+    ) -> Result<Option<String>, String> {
+        let Some(pipelines) = self.content else {
+            return Ok(None);
+        };
+        let kind = match kind {
+            ContentKind::ToolResult => ContentType::ToolResult,
+            ContentKind::Prompt => ContentType::Prompt,
+            _ => ContentType::Resource,
+        };
+        let run = RunFor {
+            project: call.project,
+            session: call.session_id,
+            pipeline: self.pipeline,
+        };
+        block_on_io(pipelines.transform(kind, source, content, run))?
+    }
+
+    // `log` goes through tracing (the trait's default).
 }
 
 /// mcplocal's [`Hooks`] for a project served by one plugin.
@@ -363,6 +391,9 @@ pub struct PluginHooks {
     /// The plugin's name (a key of `plugins`, checked by [`PluginHooks::new`]).
     plugin: Arc<str>,
     mcpd: McpdServices,
+    /// The content pipelines the plugin's host calls run, and the one this project uses.
+    content: Option<Arc<ContentPipelines>>,
+    pipeline: Arc<str>,
 }
 
 impl std::fmt::Debug for PluginHooks {
@@ -386,7 +417,26 @@ impl PluginHooks {
             plugins,
             plugin,
             mcpd,
+            content: None,
+            pipeline: crate::content::DEFAULT_PIPELINE.into(),
         })
+    }
+
+    /// Runs `pipeline` of `content` when the plugin asks the host for the content pipeline,
+    /// and answers drill-down calls (`_resultId`, `_section`) from its sections.
+    pub fn with_content(mut self, content: Arc<ContentPipelines>, pipeline: &str) -> Self {
+        self.content = Some(content);
+        self.pipeline = pipeline.into();
+        self
+    }
+
+    /// The section a drill-down call asks for, as a tool result (an error result when the id
+    /// or section is unknown). `None` for other calls.
+    fn drill_down(
+        &self,
+        arguments: Option<&serde_json::Map<String, Value>>,
+    ) -> Option<Result<String, String>> {
+        self.content.as_ref()?.drill_down(arguments)
     }
 
     /// The plugin's name.
@@ -423,6 +473,8 @@ impl PluginHooks {
             mcpd: &self.mcpd,
             session,
             plugin: &self.plugin,
+            content: self.content.as_deref(),
+            pipeline: &self.pipeline,
         };
         plugin
             .dispatch(hook, &call, &services, message)
@@ -621,6 +673,13 @@ impl Hooks for PluginHooks {
         target: Option<&Target>,
         request: CallToolRequestParams,
     ) -> Result<BeforeToolCall, ErrorData> {
+        if let Some(section) = self.drill_down(request.arguments.as_ref()) {
+            let result = match section {
+                Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]),
+                Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
+            };
+            return Ok(BeforeToolCall::Respond(CallToolResponse::Complete(result)));
+        }
         let hook = HookPoint::ToolCallBefore;
         if !self.implements(hook) {
             return Ok(BeforeToolCall::Forward(request));
@@ -687,6 +746,21 @@ impl Hooks for PluginHooks {
         prompts: Vec<Prompt>,
     ) -> Result<Vec<Prompt>, ErrorData> {
         self.list(session, HookPoint::PromptsList, "prompts", prompts)
+    }
+
+    async fn before_prompt_get(
+        &self,
+        _session: &SessionInfo,
+        _target: &Target,
+        request: &GetPromptRequestParams,
+    ) -> Result<Option<GetPromptResponse>, ErrorData> {
+        match self.drill_down(request.arguments.as_ref()) {
+            None => Ok(None),
+            Some(Ok(text)) => Ok(Some(GetPromptResponse::Complete(GetPromptResult::new(
+                vec![PromptMessage::new_text(Role::User, text)],
+            )))),
+            Some(Err(message)) => Err(ErrorData::invalid_params(message, None)),
+        }
     }
 
     async fn prompt_get(

@@ -29,13 +29,14 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, put};
+use axum::routing::{any, get, post, put};
 use futures_util::StreamExt;
 use rmcp::transport::StreamableHttpServerConfig;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tower::ServiceExt;
 
+use crate::content::ContentPipelines;
 use crate::llm::{Models, Preference};
 use crate::plugins::{self, McpdServices, PluginHooks, Plugins};
 use crate::session::{ProjectConfig, ProjectService, mcp_service_with_idle_timeout};
@@ -101,6 +102,7 @@ pub struct Mcplocal {
     plugins: Arc<Plugins>,
     mcpd_services: McpdServices,
     models: Models,
+    content: Arc<ContentPipelines>,
 }
 
 impl std::fmt::Debug for Mcplocal {
@@ -129,9 +131,12 @@ impl Mcplocal {
 
     /// A new mcplocal serving projects with `plugins`.
     pub fn with_plugins(config: LocalConfig, plugins: Arc<Plugins>) -> Arc<Self> {
+        let models = Models::load(config.home.as_deref(), &config.mcpd_url);
+        let content = ContentPipelines::load(config.home.as_deref(), models.router().clone());
         Arc::new(Self {
             mcpd_services: McpdServices::new(&config.mcpd_url),
-            models: Models::load(config.home.as_deref(), &config.mcpd_url),
+            models,
+            content,
             config,
             traffic: Traffic::default(),
             projects: tokio::sync::Mutex::default(),
@@ -191,13 +196,18 @@ impl Mcplocal {
             .proxy_model
             .as_deref()
             .unwrap_or(plugins::DEFAULT_PROXY_MODEL);
+        // A plugin's name: that plugin with the default pipeline; a pipeline's name: the
+        // content-pipeline plugin running it.
+        let is_plugin = self.plugins.host().get(model).is_some();
+        let (plugin, pipeline) = self.content.serve(model, is_plugin);
         let hooks = PluginHooks::new(
             self.plugins.clone(),
             name,
-            model,
+            plugin,
             self.mcpd_services.clone(),
         )
-        .map_err(|error| error_response(StatusCode::SERVICE_UNAVAILABLE, error.to_string()))?;
+        .map_err(|error| error_response(StatusCode::SERVICE_UNAVAILABLE, error.to_string()))?
+        .with_content(self.content.clone(), pipeline);
         let upstreams =
             ProjectUpstreams::connect(&self.config.mcpd_url, name, self.config.connect_timeout)
                 .await
@@ -245,6 +255,8 @@ pub fn router(state: Arc<Mcplocal>) -> Router {
         .route("/llm/providers", get(llm_providers))
         .route("/llm/preferred", put(llm_preferred))
         .route("/proxymodels", get(proxymodels))
+        .route("/proxymodels/stages", get(proxymodel_stages))
+        .route("/proxymodels/reload", post(proxymodel_reload))
         .route("/proxymodels/{name}", get(proxymodel))
         .route("/projects/{project}", get(project_status))
         .route("/projects/{project}/mcp", any(project_mcp))
@@ -294,14 +306,53 @@ async fn proxymodels(State(state): State<Arc<Mcplocal>>) -> Response {
         .host()
         .plugins()
         .map(plugins::proxymodel_json)
+        .chain(pipeline_items(&state.content))
         .collect();
     axum::Json(serde_json::json!({ "items": items })).into_response()
 }
 
+/// The pipelines, as `get proxymodels` lists them (kind `pipeline`).
+fn pipeline_items(content: &ContentPipelines) -> Vec<serde_json::Value> {
+    let serde_json::Value::Array(items) = content.pipelines() else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .map(|mut item| {
+            if let Some(object) = item.as_object_mut() {
+                object.insert("kind".into(), "pipeline".into());
+            }
+            item
+        })
+        .collect()
+}
+
+/// Every stage with its source: `[{"name","source"}]`.
+async fn proxymodel_stages(State(state): State<Arc<Mcplocal>>) -> Response {
+    axum::Json(state.content.stages()).into_response()
+}
+
+/// Reads stages and pipelines again: `{"loaded": N}` (stages and pipelines that load).
+async fn proxymodel_reload(State(state): State<Arc<Mcplocal>>) -> Response {
+    let (stages, pipelines) = state.content.reload();
+    axum::Json(serde_json::json!({
+        "loaded": stages + pipelines,
+        "stages": stages,
+        "pipelines": pipelines,
+    }))
+    .into_response()
+}
+
 /// One loaded plugin, as `mcpctl describe proxymodel NAME` shows it.
 async fn proxymodel(State(state): State<Arc<Mcplocal>>, Path(name): Path<String>) -> Response {
-    match state.plugins.host().get(&name) {
-        Some(plugin) => axum::Json(plugins::proxymodel_json(plugin.info())).into_response(),
+    if let Some(plugin) = state.plugins.host().get(&name) {
+        return axum::Json(plugins::proxymodel_json(plugin.info())).into_response();
+    }
+    let pipeline = pipeline_items(&state.content)
+        .into_iter()
+        .find(|item| item["name"] == name.as_str());
+    match pipeline {
+        Some(pipeline) => axum::Json(pipeline).into_response(),
         None => {
             let known: Vec<&str> = state
                 .plugins

@@ -949,6 +949,13 @@ impl<H: Hooks> ServerHandler for ProjectSession<H> {
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let target = self.resolve_prompt(&request.name, &context).await?;
+        if let Some(answer) = self
+            .hooks
+            .before_prompt_get(&self.info, &target, &request)
+            .await?
+        {
+            return Ok(answer);
+        }
         let mut upstream = request.clone();
         upstream.name = target.name.clone();
         let forwarded = ClientRequest::GetPromptRequest(GetPromptRequest::new(upstream));

@@ -3,6 +3,7 @@
 //! rmcp client.
 #![allow(clippy::unwrap_used)]
 
+mod content;
 mod llm;
 mod plugins;
 mod project;

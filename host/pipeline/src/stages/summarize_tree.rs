@@ -81,9 +81,25 @@ impl Stage for SummarizeTree {
     ) -> BoxFuture<'a, Result<StageOutput, StageError>> {
         Box::pin(async move {
             let options = options(&ctx.config)?;
+            let given = ctx.sections.as_ref().filter(|s| !s.is_empty());
+            // Content that already fits the summary budget is left as it is: a summary and a
+            // table of contents of it would only be longer.
+            let budget = (options.max_tokens.max(1) as usize).saturating_mul(4);
+            if given.is_none() && content.chars().count() <= budget {
+                let mut metadata = Map::new();
+                metadata.insert("method".into(), "unchanged".into());
+                metadata.insert(
+                    "reason".into(),
+                    "the content fits the summary budget".into(),
+                );
+                return Ok(StageOutput {
+                    content,
+                    sections: None,
+                    metadata,
+                });
+            }
             // Sections of an earlier stage stay where they are (the runner keeps them); only
             // sections it made itself are returned.
-            let given = ctx.sections.as_ref().filter(|s| !s.is_empty());
             let sections: Vec<Section> = match given {
                 Some(sections) => sections.to_vec(),
                 None => {

@@ -139,19 +139,25 @@ pub fn get(context: &Context, args: &GetArgs) -> Result<(), CommandError> {
 }
 
 fn table(items: &[Value], wide: bool) -> Table {
-    let mut header = vec!["NAME", "KIND", "SOURCE", "EXTENDS", "HOOKS"];
+    let mut header = vec!["NAME", "KIND", "SOURCE", "EXTENDS", "HOOKS", "STAGES"];
     if wide {
         header.extend(["VERSION", "FILE"]);
     }
     let mut table = Table::new(header);
     for item in items {
+        let is_pipeline = item["kind"] == "pipeline";
         let hooks = item["hooks"].as_array().map_or(0, Vec::len);
         let mut row = vec![
             field(item, "name").to_owned(),
             field(item, "kind").to_owned(),
             field(item, "source").to_owned(),
             joined(&item["extends"], ","),
-            hooks.to_string(),
+            if is_pipeline {
+                "-".to_owned()
+            } else {
+                hooks.to_string()
+            },
+            joined(&item["stages"], " → "),
         ];
         if wide {
             row.extend([
@@ -171,6 +177,9 @@ pub fn describe(context: &Context, name: &str) -> Result<(), CommandError> {
 }
 
 fn description(item: &Value) -> Description {
+    if item["kind"] == "pipeline" {
+        return pipeline_description(item);
+    }
     let mut d = Description::new();
     d.field("Name", field(item, "name"));
     d.field("Kind", field(item, "kind"));
@@ -189,6 +198,39 @@ fn description(item: &Value) -> Description {
             ]);
         }
         d.table(&hooks);
+    });
+    d
+}
+
+/// A pipeline: its stages with their config, what it applies to, and how it fails.
+fn pipeline_description(item: &Value) -> Description {
+    let mut d = Description::new();
+    d.field("Name", field(item, "name"));
+    d.field("Kind", "pipeline");
+    d.field("Source", field(item, "source"));
+    d.field("File", field(item, "file"));
+    d.field("Applies to", joined(&item["appliesTo"], ", "));
+    d.field(
+        "Cacheable",
+        if item["cacheable"] == true {
+            "yes"
+        } else {
+            "no"
+        },
+    );
+    d.field("Fallback", field(item, "fallback"));
+    d.section("Stages", |d| {
+        let mut stages = Table::new(["STAGE", "CONFIG"]);
+        let configs = item["stageConfigs"].as_array();
+        for (i, stage) in strings(&item["stages"]).into_iter().enumerate() {
+            let config = configs
+                .and_then(|c| c.get(i))
+                .filter(|c| c.as_object().is_some_and(|o| !o.is_empty()))
+                .map(Value::to_string)
+                .unwrap_or_else(|| "-".to_owned());
+            stages.push(vec![stage.to_owned(), config]);
+        }
+        d.table(&stages);
     });
     d
 }

@@ -120,12 +120,15 @@ fn a_gated_session_over_stdio_reveals_tools_after_begin_session() {
     // The mcplocal the session started answers the proxy model commands.
     let listed = w.run_with_env(&["get", "proxymodels"], &env).ok();
     let rows = table(&listed);
-    assert_eq!(rows[0], ["NAME", "KIND", "SOURCE", "EXTENDS", "HOOKS"]);
+    assert_eq!(
+        rows[0],
+        ["NAME", "KIND", "SOURCE", "EXTENDS", "HOOKS", "STAGES"]
+    );
     let row = |name: &str| rows.iter().find(|r| r[0] == name).cloned();
     assert_eq!(
         row("gate"),
         Some(
-            ["gate", "plugin", "built-in", "-", "5"]
+            ["gate", "plugin", "built-in", "-", "5", "-"]
                 .map(String::from)
                 .to_vec()
         ),
@@ -139,7 +142,8 @@ fn a_gated_session_over_stdio_reveals_tools_after_begin_session() {
                 "plugin",
                 "built-in",
                 "gate,content-pipeline",
-                "8"
+                "8",
+                "-"
             ]
             .map(String::from)
             .to_vec()

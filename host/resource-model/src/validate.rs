@@ -322,7 +322,12 @@ fn check_project(p: &ProjectSpec) -> Result {
     check_count("servers", &p.servers, limits::PROJECT_SERVERS)?;
     if let Some(separator) = &p.separator {
         let chars = separator.chars().count();
-        if chars == 0 || chars > 8 || separator.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if chars == 0
+            || chars > 8
+            || separator
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(ModelError::invalid(
                 "separator",
                 "must be 1 to 8 characters without spaces",

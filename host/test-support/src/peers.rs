@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-const INSTALL: &str = "run `cargo xtask test` once (it installs the pinned test peers into target/)";
+const INSTALL: &str =
+    "run `cargo xtask test` once (it installs the pinned test peers into target/)";
 
 fn workspace_target() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")

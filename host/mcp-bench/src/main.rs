@@ -63,8 +63,9 @@ enum Command {
         #[arg(long, default_value = "hello from mcp-bench")]
         text: String,
         /// Give the HTTP client a pooled reqwest client (rmcp's default opens a new TCP
-        /// connection per request).
-        #[arg(long)]
+        /// connection per request). `MCP_BENCH_KEEP_ALIVE=true` sets it for every run of a
+        /// `cargo xtask bench` (the pooled-client rows of BENCHMARKS.md).
+        #[arg(long, env = "MCP_BENCH_KEEP_ALIVE")]
         keep_alive: bool,
         /// Also report CPU time and context switches per call of this process (LABEL=PID;
         /// repeatable). The client and a `--stdio` child are always reported.
@@ -85,7 +86,7 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         warmup: usize,
         /// A pooled reqwest client (see `calls --keep-alive`).
-        #[arg(long)]
+        #[arg(long, env = "MCP_BENCH_KEEP_ALIVE")]
         keep_alive: bool,
         #[arg(long, default_value_t = 300)]
         timeout_s: u64,

@@ -15,14 +15,16 @@
 //!   `_resultId`; a later `tools/call` or `prompts/get` with `_resultId` and `_section`
 //!   arguments is answered from the section store without reaching the server.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use js_stages::{JsLimits, JsStageRegistry};
 use llm::{CompletionRequest, LlmRouter, Tier};
 use pipeline::{
-    BoxFuture, CacheHandle, CombinedRegistry, ContentType, LlmHandle, Pipeline, PipelineRunner,
-    ProxyModelCatalog, SectionStore, StageContext, StageLog, StageRegistry, StoreOptions,
+    BoxFuture, CacheHandle, CombinedRegistry, ContentType, DiskCache, LlmHandle, Pipeline,
+    PipelineRunner, ProxyModelCatalog, SectionStore, StageContext, StageLog, StageRegistry,
+    StoreOptions,
 };
 use result_cache::{CacheDir, CacheOptions, NamespaceCache, NamespaceId};
 use serde_json::Value;
@@ -48,6 +50,9 @@ pub struct ContentPipelines {
     runner: PipelineRunner,
     llm: Arc<LlmRouter>,
     cache: Option<CacheDir>,
+    /// Namespaces opened so far, kept open: opening one scans its folder, which must not
+    /// happen on every call.
+    open_caches: Mutex<HashMap<NamespaceId, Arc<NamespaceCache>>>,
 }
 
 impl std::fmt::Debug for ContentPipelines {
@@ -107,27 +112,6 @@ impl LlmHandle for RouterLlm {
     }
 }
 
-/// `ctx.cache` over one namespace of the persistent cache.
-struct DiskCache(Arc<NamespaceCache>);
-
-impl CacheHandle for DiskCache {
-    fn get_or_compute<'a>(
-        &'a self,
-        key: String,
-        compute: BoxFuture<'a, Result<String, String>>,
-    ) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(async move {
-            let bytes = self
-                .0
-                .get_or_compute(key.as_bytes(), || async {
-                    compute.await.map(String::into_bytes)
-                })
-                .await?;
-            String::from_utf8(bytes).map_err(|error| error.to_string())
-        })
-    }
-}
-
 /// Who a pipeline runs for.
 #[derive(Debug, Clone, Copy)]
 pub struct RunFor<'a> {
@@ -163,6 +147,7 @@ impl ContentPipelines {
             catalog,
             llm,
             cache: home.map(|home| CacheDir::under_home(home, CacheOptions::default())),
+            open_caches: Mutex::default(),
         })
     }
 
@@ -241,8 +226,19 @@ impl ContentPipelines {
             .first()
             .map(|p| (p.name().to_owned(), p.status().model))
             .unwrap_or_else(|| ("none".to_owned(), "none".to_owned()));
-        match dir.namespace(&NamespaceId::new(&provider, &model, pipeline)) {
-            Ok(namespace) => Some(Arc::new(DiskCache(namespace))),
+        let id = NamespaceId::new(&provider, &model, pipeline);
+        let mut open = self
+            .open_caches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(namespace) = open.get(&id) {
+            return Some(Arc::new(DiskCache(namespace.clone())));
+        }
+        match dir.namespace(&id) {
+            Ok(namespace) => {
+                open.insert(id, namespace.clone());
+                Some(Arc::new(DiskCache(namespace)))
+            }
             Err(error) => {
                 tracing::warn!(%error, "pipeline cache unavailable");
                 None

@@ -208,12 +208,15 @@ impl Mcplocal {
         )
         .map_err(|error| error_response(StatusCode::SERVICE_UNAVAILABLE, error.to_string()))?
         .with_content(self.content.clone(), pipeline);
-        let upstreams =
-            ProjectUpstreams::connect(&self.config.mcpd_url, name, self.config.connect_timeout)
-                .await
-                .map_err(mcpd_error)?
-                .follow_settings()
-                .with_traffic(self.traffic.clone());
+        let upstreams = ProjectUpstreams::connect_with(
+            &self.config.mcpd_url,
+            name,
+            &doc,
+            self.config.connect_timeout,
+        )
+        .await
+        .follow_settings()
+        .with_traffic(self.traffic.clone());
         let upstreams = Arc::new(upstreams);
         let refresher = upstreams.spawn_refresher(self.config.refresh_interval);
         let mut http = StreamableHttpServerConfig::default();

@@ -206,6 +206,16 @@ impl ProjectUpstreams {
         let mcpd = mcpd.into().trim_end_matches('/').to_owned();
         let project = project.into();
         let doc = fetch_project(&reqwest::Client::new(), &mcpd, &project).await?;
+        Ok(Self::connect_with(mcpd, project, &doc, connect_timeout).await)
+    }
+
+    /// [`Self::connect`] with the project's document already read from mcpd.
+    pub async fn connect_with(
+        mcpd: impl Into<String>,
+        project: impl Into<String>,
+        doc: &ProjectDoc,
+        connect_timeout: Duration,
+    ) -> ProjectUpstreams {
         let upstreams = Self::with_servers(mcpd, project, doc.servers.clone(), connect_timeout);
         *lock(&upstreams.doc_config) = Arc::new(doc.config());
         let servers = upstreams.servers();
@@ -215,7 +225,7 @@ impl ProjectUpstreams {
                 tracing::warn!(project = %upstreams.project, %server, %error, "server not reachable yet");
             }
         }
-        Ok(upstreams)
+        upstreams
     }
 
     /// Upstreams for a known server list, without reading mcpd's REST API or connecting

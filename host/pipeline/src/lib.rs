@@ -18,6 +18,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod disk_cache;
 pub mod pipeline;
 pub mod proxymodel;
 pub mod registry;
@@ -30,6 +31,7 @@ pub mod toc;
 pub use catalog::{
     CatalogError, CatalogModel, CatalogSnapshot, ModelSource, ProxyModelCatalog, ProxyModelInfo,
 };
+pub use disk_cache::DiskCache;
 pub use llm::{Clock, ManualClock, SystemClock};
 pub use pipeline::{
     ALL_CONTENT_TYPES, Fallback, Pipeline, PipelineError, PipelineOutput, PipelineRunner,

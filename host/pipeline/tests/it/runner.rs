@@ -11,7 +11,7 @@ use pipeline::{
 };
 
 use crate::documents;
-use crate::support::{DiskCache, RecordingLog, context};
+use crate::support::{RecordingLog, context, disk_cache};
 
 /// In-test stages: `explode` always fails, `count` counts its runs and upper-cases, and one
 /// that claims the built-in name `paginate`.
@@ -302,7 +302,7 @@ async fn cacheable_pipelines_compute_once_per_content() {
     let dir = tempfile::tempdir().unwrap();
     let (runner, runs) = runner_with_tests();
     let mut ctx = context("x", Arc::new(RecordingLog::default()));
-    ctx.cache = Some(Arc::new(DiskCache::open(dir.path())));
+    ctx.cache = Some(Arc::new(disk_cache(dir.path())));
     let mut pipeline = Pipeline::new(
         "cached",
         vec![StageSpec::new("count"), StageSpec::new("section-split")],

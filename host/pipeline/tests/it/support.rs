@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use pipeline::{BoxFuture, CacheHandle, ContentType, LlmHandle, StageContext, StageLog};
+use pipeline::{BoxFuture, ContentType, DiskCache, LlmHandle, StageContext, StageLog};
 use result_cache::{CacheOptions, NamespaceCache, NamespaceId};
 
 #[derive(Default)]
@@ -57,33 +57,12 @@ impl LlmHandle for RecordingLlm {
 }
 
 /// `ctx.cache` over a real on-disk namespace.
-pub struct DiskCache(pub Arc<NamespaceCache>);
-
-impl DiskCache {
-    pub fn open(dir: &std::path::Path) -> DiskCache {
-        let id = NamespaceId::new("test", "model", "pm");
-        DiskCache(Arc::new(
-            NamespaceCache::open(dir, id, &CacheOptions::default()).unwrap(),
-        ))
-    }
-}
-
-impl CacheHandle for DiskCache {
-    fn get_or_compute<'a>(
-        &'a self,
-        key: String,
-        compute: BoxFuture<'a, Result<String, String>>,
-    ) -> BoxFuture<'a, Result<String, String>> {
-        Box::pin(async move {
-            let bytes = self
-                .0
-                .get_or_compute(key.as_bytes(), || async {
-                    compute.await.map(String::into_bytes)
-                })
-                .await?;
-            String::from_utf8(bytes).map_err(|e| e.to_string())
-        })
-    }
+/// The real disk cache in `dir` (namespace `test--model--pm`).
+pub fn disk_cache(dir: &std::path::Path) -> DiskCache {
+    let id = NamespaceId::new("test", "model", "pm");
+    DiskCache(Arc::new(
+        NamespaceCache::open(dir, id, &CacheOptions::default()).unwrap(),
+    ))
 }
 
 pub fn context(content: &str, log: Arc<RecordingLog>) -> StageContext {

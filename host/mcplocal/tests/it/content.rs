@@ -6,22 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use mcplocal::server::{LocalConfig, Mcplocal, router};
 use serde_json::{Value, json};
 use test_support::{Backend, Mcpd};
 
-use crate::plugins::built_in_plugins;
-use crate::support::{Api, call, connect, echo_server, text, within};
-
-async fn serve_mcplocal(mcpd: &str, home: &std::path::Path) -> String {
-    let mut config = LocalConfig::new(mcpd);
-    config.home = Some(home.to_path_buf());
-    let state = Mcplocal::with_plugins(config, built_in_plugins());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    format!("http://{addr}")
-}
+use crate::support::{Api, call, connect, echo_server, serve_mcplocal, text, within};
 
 /// A JSON array of `n` devices, each a few hundred bytes.
 fn devices(n: usize) -> String {
@@ -50,7 +38,7 @@ async fn a_pipeline_project_gets_a_table_of_contents_and_drills_down() {
         )
         .await;
         api.wait_running("echo").await;
-        let base = serve_mcplocal(&mcpd.url, home.path()).await;
+        let base = serve_mcplocal(&mcpd.url, Some(home.path())).await;
         let client = connect(&format!("{base}/projects/house/mcp")).await;
 
         let document = devices(120);
@@ -179,7 +167,7 @@ async fn a_js_stage_redacts_keys_and_reloads_while_the_session_stays_open() {
         )
         .await;
         api.wait_running("echo").await;
-        let base = serve_mcplocal(&mcpd.url, home.path()).await;
+        let base = serve_mcplocal(&mcpd.url, Some(home.path())).await;
         let stages: Value = reqwest::get(format!("{base}/proxymodels/stages"))
             .await
             .unwrap()

@@ -1,10 +1,9 @@
 //! `GET /llm/providers` and `PUT /llm/preferred`: the providers of `config.yaml`, their
 //! status without keys, and switching the preferred provider at run time.
 
-use mcplocal::server::{LocalConfig, Mcplocal, router};
 use serde_json::{Value, json};
 
-use crate::plugins::built_in_plugins;
+use crate::support::serve_mcplocal;
 
 const CONFIG: &str = "
 llm:
@@ -22,13 +21,7 @@ llm:
 ";
 
 async fn serve(home: &std::path::Path) -> String {
-    let mut config = LocalConfig::new("http://127.0.0.1:9");
-    config.home = Some(home.to_path_buf());
-    let state = Mcplocal::with_plugins(config, built_in_plugins());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    format!("http://{addr}")
+    serve_mcplocal("http://127.0.0.1:9", Some(home)).await
 }
 
 async fn put(url: &str, body: Value) -> (u16, Value) {

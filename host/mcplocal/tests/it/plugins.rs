@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use mcplocal::server::{LocalConfig, Mcplocal, router};
 use mcplocal::{McpdServices, PluginHooks, Plugins, ProjectConfig};
 use plugin_host::{PluginHost, Source};
 use rmcp::model::ErrorCode;
@@ -212,10 +211,7 @@ async fn the_app_serves_projects_by_proxy_model_and_lists_the_plugins() {
         .await;
         api.wait_running("echo").await;
 
-        let state = Mcplocal::with_plugins(LocalConfig::new(&mcpd.url), built_in_plugins());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        let base = crate::support::serve_mcplocal(&mcpd.url, None).await;
 
         let odd = reqwest::get(format!("{base}/projects/odd")).await.unwrap();
         assert_eq!(odd.status().as_u16(), 503);

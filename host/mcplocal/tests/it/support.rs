@@ -187,3 +187,16 @@ pub async fn within<F: Future>(seconds: u64, future: F) -> F::Output {
         .await
         .expect("the test took too long")
 }
+
+/// Serves mcplocal's whole HTTP app (the built-in plugins, `home` as `$MCPCTL_HOME` when
+/// given) on 127.0.0.1:0 for mcpd at `mcpd`; returns its base URL.
+pub async fn serve_mcplocal(mcpd: &str, home: Option<&std::path::Path>) -> String {
+    let mut config = mcplocal::server::LocalConfig::new(mcpd);
+    config.home = home.map(std::path::Path::to_path_buf);
+    let state =
+        mcplocal::server::Mcplocal::with_plugins(config, crate::plugins::built_in_plugins());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, mcplocal::server::router(state)).await });
+    format!("http://{addr}")
+}

@@ -4,28 +4,17 @@
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use mcplocal::server::{LocalConfig, Mcplocal, router};
 use serde_json::{Value, json};
 use test_support::{Backend, Mcpd};
 use tokio::sync::Barrier;
 
-use crate::plugins::built_in_plugins;
-use crate::support::{Api, call, connect, echo_server, text, within};
+use crate::support::{Api, call, connect, echo_server, serve_mcplocal, text, within};
 
 /// Client sessions calling at once.
 const SESSIONS: usize = 32;
 /// Calls per session, sent `IN_FLIGHT` at a time.
 const CALLS: usize = 50;
 const IN_FLIGHT: usize = 5;
-
-/// Serves mcplocal's whole HTTP app on 127.0.0.1:0; returns its base URL.
-async fn serve_mcplocal(mcpd: &str) -> String {
-    let state = Mcplocal::with_plugins(LocalConfig::new(mcpd), built_in_plugins());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    format!("http://{addr}")
-}
 
 /// What one session saw: the upstream's `whoami` and every echo answer that was not its own.
 struct SessionReport {
@@ -84,7 +73,7 @@ async fn every_reply_reaches_the_session_that_asked() {
         )
         .await;
         api.wait_running("echo").await;
-        let base = serve_mcplocal(&mcpd.url).await;
+        let base = serve_mcplocal(&mcpd.url, None).await;
         let endpoint = format!("{base}/projects/busy/mcp");
 
         let start = Arc::new(Barrier::new(SESSIONS));

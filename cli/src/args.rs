@@ -260,7 +260,8 @@ pub struct ConfigClaudeArgs {
 #[derive(Debug, Args)]
 pub struct ConsoleArgs {
     /// The project to connect to (or --project)
-    pub project: Option<String>,
+    #[arg(value_name = "PROJECT")]
+    pub project_name: Option<String>,
     /// Show the live traffic through mcplocal instead: method, server, latency, sizes, errors
     #[arg(long)]
     pub inspect: bool,

@@ -47,7 +47,7 @@ pub fn console(context: &Context, args: &ConsoleArgs) -> Result<(), CommandError
         .build()
         .map_err(|error| CommandError::Usage(format!("cannot start the async runtime: {error}")))?;
     if args.inspect {
-        let project = args.project.as_deref().or(context.project());
+        let project = args.project_name.as_deref().or(context.project());
         return runtime.block_on(inspect(
             &mcpd_url,
             home.dir(),
@@ -56,7 +56,7 @@ pub fn console(context: &Context, args: &ConsoleArgs) -> Result<(), CommandError
         ));
     }
     let project = args
-        .project
+        .project_name
         .as_deref()
         .or(context.project())
         .ok_or_else(|| CommandError::Usage("console needs a PROJECT (or --inspect)".into()))?
@@ -316,19 +316,16 @@ async fn inspect(
 ) -> Result<(), CommandError> {
     use futures_util::StreamExt;
     let base = local::ensure_running(mcpd_url, home).await?;
-    let mut url = format!("{base}/inspect");
-    let mut query = Vec::new();
-    if let Some(project) = project {
-        query.push(format!("project={project}"));
-    }
-    if let Some(server) = server {
-        query.push(format!("server={server}"));
-    }
-    if !query.is_empty() {
-        url = format!("{url}?{}", query.join("&"));
+    let mut url = reqwest::Url::parse(&format!("{base}/inspect"))
+        .map_err(|error| CommandError::Bridge(format!("bad mcplocal address {base}: {error}")))?;
+    let filters = [("project", project), ("server", server)];
+    for (key, value) in filters {
+        if let Some(value) = value {
+            url.query_pairs_mut().append_pair(key, value);
+        }
     }
     let response = reqwest::Client::new()
-        .get(&url)
+        .get(url.clone())
         .send()
         .await
         .map_err(|error| {

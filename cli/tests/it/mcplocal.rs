@@ -325,3 +325,86 @@ fn status_shows_mcplocal_and_its_llm_providers() {
         "{after}"
     );
 }
+
+#[test]
+fn the_console_shows_and_calls_tools_and_the_inspector_sees_the_traffic() {
+    let w = World::start(Backend::Sqlite);
+    let proxy = LocalProxy::new();
+    let servers = json!({
+        "servers": [{"name": "clock", "command": test_support::peers::venv_bin("mcp-server-time")}],
+        "projects": [{"name": "desk", "proxyModel": "content-pipeline", "servers": ["clock"]}],
+    });
+    let file = w.write("desk.yaml", &servers.to_string());
+    w.ok(&["apply", "-f", file.to_str().unwrap()]);
+    wait_for_instances(&w, "clock", "one Running instance", |i| running(i) == 1);
+    let env = [("MCPLOCAL_LISTEN", proxy.listen.as_str())];
+    // Starts mcplocal (the console would too), so the inspector attaches before the calls.
+    w.run_with_env(&["get", "proxymodels"], &env).ok();
+    let mut child = std::process::Command::new(crate::support::MCPCTL)
+        .env("MCPCTL_HOME", w.home.path())
+        .env("MCPLOCAL_LISTEN", &proxy.listen)
+        .args([
+            "--mcpd-url",
+            &w.mcpd.url,
+            "console",
+            "--inspect",
+            "--project",
+            "desk",
+            "--server",
+            "clock",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let header = seen
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    assert!(header.starts_with("TIME"), "{header}");
+
+    let mut console = w.command();
+    console
+        .env("MCPLOCAL_LISTEN", &proxy.listen)
+        .args(["console", "desk"])
+        .write_stdin("tools\ncall get_current_time {\"timezone\": \"Asia/Tokyo\"}\ncall get_current_time {oops\nbogus\n");
+    let output = console.output().unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{shown}\n{errors}");
+    assert!(
+        shown.contains("get_current_time  Get current time"),
+        "{shown}"
+    );
+    assert!(shown.contains("Asia/Tokyo"), "{shown}");
+    assert!(
+        errors.contains("error: the arguments are not valid JSON"),
+        "{errors}"
+    );
+    assert!(errors.contains("unknown command \"bogus\""), "{errors}");
+
+    let mut calls = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while calls.is_empty() && std::time::Instant::now() < deadline {
+        if let Ok(line) = seen.recv_timeout(std::time::Duration::from_millis(200))
+            && line.contains("tools/call")
+        {
+            calls.push(line);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let call = calls
+        .first()
+        .expect("the inspector printed no tools/call line");
+    assert!(call.contains("desk") && call.contains("clock"), "{call}");
+    assert!(call.contains("get_current_time"), "{call}");
+}

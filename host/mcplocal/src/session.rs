@@ -561,14 +561,10 @@ impl<H: Hooks> ProjectSession<H> {
             NameField::Cow(&mut tool.name)
         });
         let tools = Arc::new(self.hooks.tools_list(&self.info, tools).await?);
-        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        let mut catalogs = lock(&self.catalogs);
-        catalogs.tools = Snapshot {
-            generation,
-            items: tools.clone(),
-        };
-        catalogs.tool_names = Some(names);
-        Ok((generation, tools))
+        Ok(self.publish(tools, |catalogs, snapshot| {
+            catalogs.tools = snapshot;
+            catalogs.tool_names = Some(names);
+        }))
     }
 
     async fn refresh_prompts(
@@ -584,14 +580,10 @@ impl<H: Hooks> ProjectSession<H> {
             NameField::Owned(&mut prompt.name)
         });
         let prompts = Arc::new(self.hooks.prompts_list(&self.info, prompts).await?);
-        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        let mut catalogs = lock(&self.catalogs);
-        catalogs.prompts = Snapshot {
-            generation,
-            items: prompts.clone(),
-        };
-        catalogs.prompt_names = Some(names);
-        Ok((generation, prompts))
+        Ok(self.publish(prompts, |catalogs, snapshot| {
+            catalogs.prompts = snapshot;
+            catalogs.prompt_names = Some(names);
+        }))
     }
 
     async fn refresh_resources(
@@ -613,14 +605,10 @@ impl<H: Hooks> ProjectSession<H> {
             }
         }
         let resources = Arc::new(self.hooks.resources_list(&self.info, resources).await?);
-        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        let mut catalogs = lock(&self.catalogs);
-        catalogs.resources = Snapshot {
-            generation,
-            items: resources.clone(),
-        };
-        catalogs.resource_owners = owners;
-        Ok((generation, resources))
+        Ok(self.publish(resources, |catalogs, snapshot| {
+            catalogs.resources = snapshot;
+            catalogs.resource_owners = owners;
+        }))
     }
 
     async fn refresh_templates(
@@ -646,14 +634,26 @@ impl<H: Hooks> ProjectSession<H> {
             }
         }
         let templates = Arc::new(templates);
+        Ok(self.publish(templates, |catalogs, snapshot| {
+            catalogs.templates = snapshot;
+            catalogs.template_owners = owners;
+        }))
+    }
+
+    /// Makes `items` the session's current list of one kind (under a new generation, which
+    /// its cursors name), with `put` storing it and its routing table in the catalogs.
+    fn publish<T>(
+        &self,
+        items: Arc<Vec<T>>,
+        put: impl FnOnce(&mut Catalogs, Snapshot<T>),
+    ) -> (u64, Arc<Vec<T>>) {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        let mut catalogs = lock(&self.catalogs);
-        catalogs.templates = Snapshot {
+        let snapshot = Snapshot {
             generation,
-            items: templates.clone(),
+            items: items.clone(),
         };
-        catalogs.template_owners = owners;
-        Ok((generation, templates))
+        put(&mut lock(&self.catalogs), snapshot);
+        (generation, items)
     }
 
     /// The page a list request asks for: a fresh list for the first page, the snapshot the

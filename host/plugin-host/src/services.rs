@@ -55,8 +55,8 @@ pub trait HostServices {
         }
     }
 
-    /// Runs the project's content pipeline; `None` when the content is unchanged. Until the
-    /// content-pipeline issue brings stages, the default passes everything through.
+    /// Runs the project's content pipeline; `None` when the content is unchanged. The default
+    /// (a host without pipelines) passes everything through.
     fn run_pipeline(
         &self,
         call: &Call<'_>,

@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock, Weak, mpsc};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use folder_watch::FolderWatch;
 use pipeline::{Stage, StageRegistry, StageSource};
 
 use crate::limits::JsLimits;
@@ -25,16 +25,7 @@ pub const RELOAD_DEBOUNCE: Duration = Duration::from_millis(300);
 const MAX_NAME_LEN: usize = 64;
 
 /// Why watching the folder failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    #[error("cannot create the stages folder {path}: {source}")]
-    CreateFolder {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot watch the stages folder {path}: {message}")]
-    Watch { path: PathBuf, message: String },
-}
+pub type RegistryError = folder_watch::WatchError;
 
 /// A stage file that was not loaded, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,7 +67,7 @@ pub struct JsStageRegistry {
     loaded: RwLock<Arc<Loaded>>,
     /// One reload at a time (the watcher's and `POST /proxymodels/reload`'s).
     reloading: Mutex<()>,
-    watcher: Mutex<Option<RecommendedWatcher>>,
+    watcher: Mutex<Option<FolderWatch>>,
 }
 
 impl std::fmt::Debug for JsStageRegistry {
@@ -111,50 +102,22 @@ impl JsStageRegistry {
     /// Starts watching the folder (created when missing): a change takes effect
     /// [`RELOAD_DEBOUNCE`] after the folder is quiet. Stops when the registry is dropped.
     pub fn watch(self: &Arc<Self>) -> Result<(), RegistryError> {
-        std::fs::create_dir_all(&self.dir).map_err(|source| RegistryError::CreateFolder {
-            path: self.dir.clone(),
-            source,
-        })?;
-        let watch_error = |e: notify::Error| RegistryError::Watch {
-            path: self.dir.clone(),
-            message: e.to_string(),
-        };
-        // The watcher's callback only signals; a thread of ours waits for the folder to be
-        // quiet for RELOAD_DEBOUNCE, then reloads. It ends when the watcher (and with it the
-        // sender) is dropped with the registry.
-        let (changed, changes) = mpsc::channel::<()>();
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                let relevant = match &event {
-                    // Opening and reading files (as a reload does) is not a change.
-                    Ok(event) => {
-                        matches!(
-                            event.kind,
-                            EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
-                        ) && event.paths.iter().any(|path| is_stage_file(path))
-                    }
-                    Err(_) => true, // events may have been lost: look again
-                };
-                if relevant {
-                    let _ = changed.send(());
-                }
-            })
-            .map_err(watch_error)?;
-        watcher
-            .watch(&self.dir, RecursiveMode::NonRecursive)
-            .map_err(watch_error)?;
         let registry: Weak<Self> = Arc::downgrade(self);
-        std::thread::Builder::new()
-            .name("js-stages-reload".to_owned())
-            .spawn(move || reload_when_quiet(&changes, &registry))
-            .map_err(|e| RegistryError::Watch {
-                path: self.dir.clone(),
-                message: format!("cannot start the reload thread: {e}"),
-            })?;
+        let watch = FolderWatch::start(
+            &self.dir,
+            is_stage_file,
+            RELOAD_DEBOUNCE,
+            "js-stages-reload",
+            move || {
+                if let Some(registry) = registry.upgrade() {
+                    registry.reload();
+                }
+            },
+        )?;
         // A file written between the first load and the watch start is picked up here.
         self.reload();
         if let Ok(mut slot) = self.watcher.lock() {
-            *slot = Some(watcher);
+            *slot = Some(watch);
         }
         Ok(())
     }
@@ -299,24 +262,6 @@ impl StageRegistry for JsStageRegistry {
             .keys()
             .map(|name| (name.clone(), StageSource::Local))
             .collect()
-    }
-}
-
-/// Waits for a change, then for `RELOAD_DEBOUNCE` without one, then reloads; until the
-/// watcher is gone.
-fn reload_when_quiet(changes: &mpsc::Receiver<()>, registry: &Weak<JsStageRegistry>) {
-    while changes.recv().is_ok() {
-        loop {
-            match changes.recv_timeout(RELOAD_DEBOUNCE) {
-                Ok(()) => continue,
-                Err(mpsc::RecvTimeoutError::Timeout) => break,
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            }
-        }
-        let Some(registry) = registry.upgrade() else {
-            return;
-        };
-        registry.reload();
     }
 }
 

@@ -15,13 +15,16 @@
 //! while this one waits; that needs the multi-threaded runtime (mcplocal has it), and on any
 //! other those host calls fail with an error saying so.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+
+use folder_watch::FolderWatch;
 
 use plugin_host::{
     Call, ContentKind, DispatchError, HookPoint, HostServices, LoadError, Outcome, Plugin,
-    PluginError, PluginHost, PluginInfo, PromptEntry,
+    PluginError, PluginHost, PluginInfo, PromptEntry, SearchPath, Source,
 };
 use rmcp::ErrorData;
 use rmcp::model::{
@@ -53,7 +56,7 @@ const MCPD_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum PluginsError {
     #[error(
-        "project {project:?} uses proxyModel {model:?}, which this mcplocal has not loaded{refusal}; available: {available}. Install the plugin in $MCPCTL_HOME/plugins and restart mcplocal, or change the project's proxyModel"
+        "project {project:?} uses proxyModel {model:?}, which this mcplocal has not loaded{refusal}; available: {available}. Install the plugin with 'mcpctl plugin install', or change the project's proxyModel"
     )]
     UnknownModel {
         project: String,
@@ -64,36 +67,124 @@ pub enum PluginsError {
     },
 }
 
-/// The plugins mcplocal loaded at start, and the libraries it refused (with the reason).
+/// The plugins mcplocal serves projects with: a set loaded at start and replaced as a whole
+/// when `$MCPCTL_HOME/plugins` changes ([`Plugins::watch`]) or on `POST /proxymodels/reload`.
+/// Each request takes the set current when it starts ([`Plugins::current`]) and finishes on it.
 #[derive(Debug, Default)]
 pub struct Plugins {
+    loaded: RwLock<Arc<LoadedPlugins>>,
+    /// Where a reload looks; `None` for a fixed set.
+    search: Option<SearchPath>,
+    /// One reload at a time (the watcher's and the API's).
+    reloading: Mutex<()>,
+    watches: Mutex<Vec<FolderWatch>>,
+}
+
+/// One loaded set of plugins, and the libraries refused (with the reason).
+#[derive(Debug, Default)]
+pub struct LoadedPlugins {
     host: PluginHost,
     refused: Vec<LoadError>,
 }
 
 impl Plugins {
-    /// Wraps what [`PluginHost::load`] returned.
+    /// A fixed set: what [`PluginHost::load`] returned.
     pub fn new(host: PluginHost, refused: Vec<LoadError>) -> Plugins {
-        Plugins { host, refused }
+        Plugins {
+            loaded: RwLock::new(Arc::new(LoadedPlugins { host, refused })),
+            ..Plugins::default()
+        }
+    }
+
+    /// The plugins of `search`, which [`Plugins::reload`] reads again.
+    pub fn load(search: SearchPath) -> Plugins {
+        let (host, refused) = PluginHost::load(&search);
+        let plugins = Plugins {
+            search: Some(search),
+            ..Plugins::new(host, refused)
+        };
+        plugins.current().log();
+        plugins
     }
 
     /// Loads the plugins of the default search path (built-ins beside the executable or in
     /// `<exe>/../lib/mcpctl/plugins`, third-party ones in `$MCPCTL_HOME/plugins`), logging
     /// every refused library.
     pub fn load_default() -> Plugins {
-        let search = match plugin_host::SearchPath::from_env() {
-            Ok(search) => search,
+        match plugin_host::SearchPath::from_env() {
+            Ok(search) => Plugins::load(search),
             Err(error) => {
                 tracing::error!(%error, "no plugins loaded");
-                return Plugins::default();
+                Plugins::default()
             }
-        };
-        let (host, refused) = PluginHost::load(&search);
-        let plugins = Plugins::new(host, refused);
-        plugins.log();
-        plugins
+        }
     }
 
+    /// The set new requests use.
+    pub fn current(&self) -> Arc<LoadedPlugins> {
+        match self.loaded.read() {
+            Ok(loaded) => loaded.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reads the search path again: unchanged libraries are kept, new and changed ones
+    /// loaded as new copies, removed ones dropped from the set; requests already running
+    /// finish on the set they started with. Returns how many plugins are loaded.
+    pub fn reload(&self) -> usize {
+        let Some(search) = &self.search else {
+            return self.current().host.plugins().count();
+        };
+        let _one_at_a_time = self.reloading.lock();
+        let before = self.current();
+        let (host, refused) = before.host.reload(search);
+        let next = Arc::new(LoadedPlugins { host, refused });
+        next.log_changes(&before);
+        let count = next.host.plugins().count();
+        match self.loaded.write() {
+            Ok(mut loaded) => *loaded = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+        count
+    }
+
+    /// Reloads whenever a library in a third-party plugin folder is added, changed or
+    /// removed, [`RELOAD_DEBOUNCE`] after the folder is quiet. Stops when `self` is dropped.
+    pub fn watch(self: &Arc<Self>) {
+        let Some(search) = &self.search else {
+            return;
+        };
+        for dir in search.dirs.iter().filter(|d| d.source == Source::Local) {
+            let plugins = Arc::downgrade(self);
+            let started = FolderWatch::start(
+                &dir.path,
+                plugin_host::search_path::is_library_name,
+                RELOAD_DEBOUNCE,
+                "plugins-reload",
+                move || {
+                    if let Some(plugins) = plugins.upgrade() {
+                        plugins.reload();
+                    }
+                },
+            );
+            match started {
+                Ok(watch) => {
+                    if let Ok(mut watches) = self.watches.lock() {
+                        watches.push(watch);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "plugins will not hot-reload"),
+            }
+        }
+        // A library written between the first load and the watch start is picked up here.
+        self.reload();
+    }
+}
+
+/// How long a plugin folder must be quiet before a change is applied.
+pub const RELOAD_DEBOUNCE: Duration = Duration::from_millis(300);
+
+impl LoadedPlugins {
     /// Logs what loaded and what was refused.
     pub fn log(&self) {
         for error in &self.refused {
@@ -101,6 +192,32 @@ impl Plugins {
         }
         let names: Vec<&str> = self.host.plugins().map(|p| p.name.as_str()).collect();
         tracing::info!(plugins = ?names, "plugins loaded");
+    }
+
+    /// Logs how this set differs from `before`.
+    fn log_changes(&self, before: &LoadedPlugins) {
+        for plugin in self.host.plugins() {
+            match before.host.get(&plugin.name) {
+                None => {
+                    tracing::info!(plugin = %plugin.name, version = %plugin.version, file = %plugin.file.display(), "plugin loaded")
+                }
+                Some(old) if old.info().load_id != plugin.load_id => {
+                    tracing::info!(plugin = %plugin.name, from = %old.info().version, to = %plugin.version, "plugin reloaded")
+                }
+                Some(_) => {}
+            }
+        }
+        for plugin in before.host.plugins() {
+            if self.host.get(&plugin.name).is_none() {
+                tracing::info!(plugin = %plugin.name, "plugin removed");
+            }
+        }
+        let known: Vec<String> = before.refused.iter().map(ToString::to_string).collect();
+        for error in &self.refused {
+            if !known.contains(&error.to_string()) {
+                tracing::error!(%error, "plugin refused");
+            }
+        }
     }
 
     pub fn host(&self) -> &PluginHost {
@@ -125,7 +242,7 @@ impl Plugins {
                 .refused
                 .iter()
                 .find(|e| refused_plugin(e) == Some(model))
-                .map(|e| format!(" (refused at start: {e})"))
+                .map(|e| format!(" (refused: {e})"))
                 .unwrap_or_default();
             PluginsError::UnknownModel {
                 project: project.to_owned(),
@@ -150,7 +267,8 @@ fn refused_plugin(error: &LoadError) -> Option<&str> {
         | LoadError::IncompatibleVersion { plugin, .. }
         | LoadError::IncompatibleLayout { plugin, .. }
         | LoadError::Init { plugin, .. }
-        | LoadError::MissingFeature { plugin, .. } => Some(plugin),
+        | LoadError::MissingFeature { plugin, .. }
+        | LoadError::Copy { plugin, .. } => Some(plugin),
         LoadError::Resolve { error, .. } => match error {
             ResolveError::MissingParent { plugin, .. }
             | ResolveError::Cycle { plugin, .. }
@@ -394,6 +512,16 @@ pub struct PluginHooks {
     /// The content pipelines the plugin's host calls run, and the one this project uses.
     content: Option<Arc<ContentPipelines>>,
     pipeline: Arc<str>,
+    /// Per live session: the plugin set it last ran on and the libraries whose
+    /// `onSessionCreate` it has had (see [`PluginHooks::catch_up`]).
+    sessions: Arc<Mutex<HashMap<u64, SessionPlugins>>>,
+}
+
+/// What a session's plugin libraries have seen of it.
+#[derive(Debug, Clone, Default)]
+struct SessionPlugins {
+    generation: u64,
+    created_by: Vec<u64>,
 }
 
 impl std::fmt::Debug for PluginHooks {
@@ -412,13 +540,14 @@ impl PluginHooks {
         model: &str,
         mcpd: McpdServices,
     ) -> Result<PluginHooks, PluginsError> {
-        let plugin: Arc<str> = plugins.for_project(project, model)?.name().into();
+        let plugin: Arc<str> = plugins.current().for_project(project, model)?.name().into();
         Ok(PluginHooks {
             plugins,
             plugin,
             mcpd,
             content: None,
             pipeline: crate::content::DEFAULT_PIPELINE.into(),
+            sessions: Arc::default(),
         })
     }
 
@@ -444,16 +573,17 @@ impl PluginHooks {
         &self.plugin
     }
 
-    fn loaded(&self) -> Option<&Plugin> {
-        self.plugins.host.get(&self.plugin)
-    }
-
-    /// Whether anything runs for `hook`.
+    /// Whether anything runs for `hook` in the current set (a plugin that is gone "runs":
+    /// the call fails saying so).
     fn implements(&self, hook: HookPoint) -> bool {
-        self.loaded().is_some_and(|p| p.implements(hook))
+        let current = self.plugins.current();
+        current
+            .host
+            .get(&self.plugin)
+            .is_none_or(|p| p.implements(hook))
     }
 
-    /// Dispatches `hook` with `message` for `session`.
+    /// Dispatches `hook` with `message` for `session`, on the plugin set current now.
     fn run(
         &self,
         session: &SessionInfo,
@@ -461,8 +591,15 @@ impl PluginHooks {
         hook: HookPoint,
         message: &str,
     ) -> Result<Outcome, ErrorData> {
-        let Some(plugin) = self.loaded() else {
-            return Ok(Outcome::PassThrough);
+        let current = self.plugins.current();
+        let Some(plugin) = current.host.get(&self.plugin) else {
+            return Err(ErrorData::internal_error(
+                format!(
+                    "plugin `{}` of project {:?} is no longer loaded (removed from the plugin folder, or refused on reload); install it again or change the project's proxyModel",
+                    self.plugin, session.project
+                ),
+                Some(json!({"plugin": &*self.plugin, "hook": hook.name()})),
+            ));
         };
         let call = Call {
             project: &session.project,
@@ -476,8 +613,60 @@ impl PluginHooks {
             content: self.content.as_deref(),
             pipeline: &self.pipeline,
         };
+        if hook == HookPoint::SessionCreate {
+            self.record_session(session.id, current.host.generation(), plugin);
+        } else if hook != HookPoint::SessionDestroy {
+            self.catch_up(current.host.generation(), plugin, &call, &services)?;
+        }
         plugin
             .dispatch(hook, &call, &services, message)
+            .map_err(|e| dispatch_error(&e))
+    }
+
+    fn record_session(&self, session: u64, generation: u64, plugin: &Plugin) {
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.insert(
+                session,
+                SessionPlugins {
+                    generation,
+                    created_by: plugin.libraries_of(HookPoint::SessionCreate),
+                },
+            );
+        }
+    }
+
+    /// After a reload, a live session's first hook on the new set runs `onSessionCreate` of
+    /// the libraries new to it (a swapped-in copy starts without the old copy's state).
+    fn catch_up(
+        &self,
+        generation: u64,
+        plugin: &Plugin,
+        call: &Call<'_>,
+        services: &SessionServices<'_>,
+    ) -> Result<(), ErrorData> {
+        let seen = {
+            let Ok(mut sessions) = self.sessions.lock() else {
+                return Ok(());
+            };
+            let entry = sessions.entry(call.session_id).or_default();
+            if entry.generation == generation {
+                return Ok(());
+            }
+            entry.generation = generation;
+            std::mem::replace(
+                &mut entry.created_by,
+                plugin.libraries_of(HookPoint::SessionCreate),
+            )
+        };
+        plugin
+            .dispatch_from(
+                HookPoint::SessionCreate,
+                |library| !seen.contains(&library),
+                call,
+                services,
+                "{}",
+            )
+            .map(|_| ())
             .map_err(|e| dispatch_error(&e))
     }
 
@@ -648,6 +837,9 @@ impl Hooks for PluginHooks {
 
     fn session_destroyed(&self, session: &SessionInfo) {
         self.lifecycle(session, HookPoint::SessionDestroy);
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.remove(&session.id);
+        }
     }
 
     async fn initialize(

@@ -124,9 +124,11 @@ fn error_response(status: StatusCode, message: impl Into<String>) -> Response {
 
 impl Mcplocal {
     /// A new mcplocal with no project loaded yet, and the plugins of the default search path
-    /// loaded (refusals logged).
+    /// loaded (refusals logged) and watched for changes.
     pub fn new(config: LocalConfig) -> Arc<Self> {
-        Self::with_plugins(config, Arc::new(Plugins::load_default()))
+        let plugins = Arc::new(Plugins::load_default());
+        plugins.watch();
+        Self::with_plugins(config, plugins)
     }
 
     /// A new mcplocal serving projects with `plugins`.
@@ -198,7 +200,7 @@ impl Mcplocal {
             .unwrap_or(plugins::DEFAULT_PROXY_MODEL);
         // A plugin's name: that plugin with the default pipeline; a pipeline's name: the
         // content-pipeline plugin running it.
-        let is_plugin = self.plugins.host().get(model).is_some();
+        let is_plugin = self.plugins.current().host().get(model).is_some();
         let (plugin, pipeline) = self.content.serve(model, is_plugin);
         let hooks = PluginHooks::new(
             self.plugins.clone(),
@@ -304,8 +306,8 @@ async fn health(State(state): State<Arc<Mcplocal>>) -> Response {
 
 /// The loaded plugins, as `mcpctl get proxymodels` shows them.
 async fn proxymodels(State(state): State<Arc<Mcplocal>>) -> Response {
-    let items: Vec<serde_json::Value> = state
-        .plugins
+    let current = state.plugins.current();
+    let items: Vec<serde_json::Value> = current
         .host()
         .plugins()
         .map(plugins::proxymodel_json)
@@ -335,20 +337,23 @@ async fn proxymodel_stages(State(state): State<Arc<Mcplocal>>) -> Response {
     axum::Json(state.content.stages()).into_response()
 }
 
-/// Reads stages and pipelines again: `{"loaded": N}` (stages and pipelines that load).
+/// Reads stages, pipelines and plugins again: `{"loaded": N}` (how many of them load).
 async fn proxymodel_reload(State(state): State<Arc<Mcplocal>>) -> Response {
     let (stages, pipelines) = state.content.reload();
+    let plugins = state.plugins.reload();
     axum::Json(serde_json::json!({
-        "loaded": stages + pipelines,
+        "loaded": stages + pipelines + plugins,
         "stages": stages,
         "pipelines": pipelines,
+        "plugins": plugins,
     }))
     .into_response()
 }
 
 /// One loaded plugin, as `mcpctl describe proxymodel NAME` shows it.
 async fn proxymodel(State(state): State<Arc<Mcplocal>>, Path(name): Path<String>) -> Response {
-    if let Some(plugin) = state.plugins.host().get(&name) {
+    let current = state.plugins.current();
+    if let Some(plugin) = current.host().get(&name) {
         return axum::Json(plugins::proxymodel_json(plugin.info())).into_response();
     }
     let pipeline = pipeline_items(&state.content)
@@ -357,12 +362,7 @@ async fn proxymodel(State(state): State<Arc<Mcplocal>>, Path(name): Path<String>
     match pipeline {
         Some(pipeline) => axum::Json(pipeline).into_response(),
         None => {
-            let known: Vec<&str> = state
-                .plugins
-                .host()
-                .plugins()
-                .map(|p| p.name.as_str())
-                .collect();
+            let known: Vec<&str> = current.host().plugins().map(|p| p.name.as_str()).collect();
             error_response(
                 StatusCode::NOT_FOUND,
                 format!(

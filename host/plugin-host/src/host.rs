@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use abi_stable::std_types::RStr;
 use plugin_api::{HookFn, HookOutcome, HookPoint, PluginError};
 
-use crate::loader::{self, Library, LoadError};
+use crate::loader::{self, FileStamp, Library, LoadError};
 use crate::resolve::{Declared, Slot, resolve_all};
 use crate::search_path::{SearchPath, Source};
 use crate::services::{HostServices, with_context};
@@ -61,6 +61,8 @@ pub struct PluginInfo {
     pub api_version: String,
     pub source: Source,
     pub file: PathBuf,
+    /// The [`Library::load_id`] of its library: a reloaded copy has a new one.
+    pub load_id: u64,
     pub extends: Vec<String>,
     pub features: Vec<String>,
     /// The hooks that run for it, own and inherited, in hook order.
@@ -72,6 +74,8 @@ pub struct PluginInfo {
 struct Entry {
     hook: HookFn,
     from: std::sync::Arc<str>,
+    /// The [`Library::load_id`] of the library it comes from.
+    library: u64,
 }
 
 /// A loaded plugin with its resolved table: what runs for each hook point.
@@ -86,6 +90,11 @@ pub struct Plugin {
 pub struct PluginHost {
     plugins: Vec<Plugin>,
     by_name: HashMap<String, usize>,
+    /// Every library that opened (resolved or not), for a reload to keep unchanged ones.
+    libraries: Vec<Library>,
+    /// Files that could not be loaded, as they were then, for a reload to skip unchanged ones.
+    unloadable: Vec<(PathBuf, Option<FileStamp>, LoadError)>,
+    generation: u64,
 }
 
 impl PluginHost {
@@ -97,10 +106,39 @@ impl PluginHost {
 
     /// Loads the given library files (in order: for a duplicate name, the first one wins).
     pub fn load_files(files: &[(PathBuf, Source)]) -> (PluginHost, Vec<LoadError>) {
+        PluginHost::default().reload_files(files)
+    }
+
+    /// The plugins of `search` as they are now, for new requests: libraries whose file did
+    /// not change since this host loaded them are kept (same code, same state); new and
+    /// changed ones are loaded as new copies. This host stays valid for calls already
+    /// running on it (libraries are never unloaded).
+    pub fn reload(&self, search: &SearchPath) -> (PluginHost, Vec<LoadError>) {
+        self.reload_files(&search.libraries())
+    }
+
+    /// [`PluginHost::reload`] over the given files.
+    pub fn reload_files(&self, files: &[(PathBuf, Source)]) -> (PluginHost, Vec<LoadError>) {
+        static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut refused = Vec::new();
+        let mut unloadable = Vec::new();
         let mut libraries: Vec<Library> = Vec::new();
         for (file, source) in files {
-            match loader::load(file, *source) {
+            let stamp = FileStamp::of(file);
+            let kept = self
+                .libraries
+                .iter()
+                .find(|l| &l.file == file && l.source == *source && stamp.is_some())
+                .filter(|l| l.stamp == stamp)
+                .cloned()
+                .map(Ok)
+                .or_else(|| {
+                    self.unloadable
+                        .iter()
+                        .find(|(f, s, _)| f == file && *s == stamp && stamp.is_some())
+                        .map(|(_, _, e)| Err(e.clone()))
+                });
+            match kept.unwrap_or_else(|| loader::load(file, *source)) {
                 Ok(library) => match libraries.iter().find(|l| l.name == library.name) {
                     Some(first) => refused.push(LoadError::Duplicate {
                         plugin: library.name,
@@ -109,7 +147,10 @@ impl PluginHost {
                     }),
                     None => libraries.push(library),
                 },
-                Err(e) => refused.push(e),
+                Err(e) => {
+                    unloadable.push((file.clone(), stamp, e.clone()));
+                    refused.push(e);
+                }
             }
         }
         let declared: Vec<Declared<HookFn>> = libraries
@@ -122,7 +163,13 @@ impl PluginHost {
             .collect();
         let names: Vec<std::sync::Arc<str>> =
             libraries.iter().map(|l| l.name.as_str().into()).collect();
-        let mut host = PluginHost::default();
+        let mut host = PluginHost {
+            generation: GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            libraries: libraries.clone(),
+            unloadable,
+            ..PluginHost::default()
+        };
+        let load_ids: Vec<u64> = libraries.iter().map(|l| l.load_id).collect();
         for (library, resolved) in libraries.into_iter().zip(resolve_all(&declared)) {
             match resolved {
                 Ok(table) => {
@@ -132,6 +179,7 @@ impl PluginHost {
                             .map(|s: &Slot<HookFn>| Entry {
                                 hook: s.hook,
                                 from: names[s.from].clone(),
+                                library: load_ids[s.from],
                             })
                             .collect::<Box<[Entry]>>()
                     });
@@ -152,6 +200,7 @@ impl PluginHost {
                         api_version: library.api_version,
                         source: library.source,
                         file: library.file,
+                        load_id: library.load_id,
                         extends: library.extends,
                         features: library.features,
                     };
@@ -168,6 +217,11 @@ impl PluginHost {
             }
         }
         (host, refused)
+    }
+
+    /// Unique to each load or reload in the process.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The loaded plugins, in load order.
@@ -214,6 +268,28 @@ impl Plugin {
     /// Whether anything runs for `hook` (else dispatch passes through at no cost).
     pub fn implements(&self, hook: HookPoint) -> bool {
         !self.table[hook.index()].is_empty()
+    }
+
+    /// The libraries (their [`Library::load_id`]s) whose implementations run for `hook`.
+    pub fn libraries_of(&self, hook: HookPoint) -> Vec<u64> {
+        self.table[hook.index()].iter().map(|e| e.library).collect()
+    }
+
+    /// [`Plugin::dispatch`] of a lifecycle hook, running only the implementations from
+    /// libraries `run` accepts: after a reload, a live session's `onSessionCreate` is run
+    /// by the libraries that are new to it.
+    pub fn dispatch_from(
+        &self,
+        hook: HookPoint,
+        run: impl Fn(u64) -> bool,
+        call: &Call<'_>,
+        services: &dyn HostServices,
+        message: &str,
+    ) -> Result<Outcome, DispatchError> {
+        for entry in self.table[hook.index()].iter().filter(|e| run(e.library)) {
+            invoke(entry, hook, call, services, message)?;
+        }
+        Ok(Outcome::PassThrough)
     }
 
     /// Runs `hook` with `message` (JSON, see [`plugin_api::hook`] for its shape per hook).

@@ -13,7 +13,7 @@ pub mod search_path;
 pub mod services;
 
 pub use host::{Call, DispatchError, HookOrigin, Outcome, Plugin, PluginHost, PluginInfo};
-pub use loader::LoadError;
+pub use loader::{FileStamp, LoadError};
 pub use plugin_api::{ContentKind, HookPoint, LogLevel, PluginError, schema::PromptEntry};
 pub use resolve::ResolveError;
 pub use search_path::{SearchDir, SearchPath, Source};

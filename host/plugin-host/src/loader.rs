@@ -6,8 +6,16 @@
 //! root module reaches is the one we expect. Then this module checks the host features the
 //! plugin declares. Libraries are never unloaded (abi_stable leaks them): a plugin's functions
 //! stay valid for the life of the process.
+//!
+//! Third-party (`Local`) libraries are loaded from a private copy, removed again once it is
+//! open. Two reasons: the dynamic loader hands back the library it already has for a path it
+//! has opened before, so a changed file at the same path could never be loaded as a new copy
+//! (hot reload); and a library written over in place while it is mapped would crash the
+//! process, whereas the copy's pages belong to mcplocal alone.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
 
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use plugin_api::features::HOST_FEATURES;
@@ -17,7 +25,7 @@ use crate::resolve::ResolveError;
 use crate::search_path::{Source, name_from_file};
 
 /// Why a plugin library was not loaded. Each names the plugin and its file.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot open plugin `{plugin}` ({file}): {reason}")]
     Open {
@@ -77,11 +85,47 @@ pub enum LoadError {
     },
     #[error("{error} ({file})")]
     Resolve { error: ResolveError, file: PathBuf },
+    #[error("cannot copy plugin `{plugin}` ({file}) to {copy} to load it: {reason}")]
+    Copy {
+        plugin: String,
+        file: PathBuf,
+        copy: PathBuf,
+        reason: String,
+    },
+}
+
+/// What a library file looked like when it was loaded: a reload loads it again only when
+/// this changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    inode: u64,
+}
+
+impl FileStamp {
+    /// The stamp of `file` now; `None` when it cannot be read.
+    pub fn of(file: &Path) -> Option<FileStamp> {
+        let meta = std::fs::metadata(file).ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+        })
+    }
 }
 
 /// A library that loaded, with what it declares.
 #[derive(Debug, Clone)]
 pub struct Library {
+    /// Unique to this load in the process: a changed file loaded again gets a new one.
+    pub load_id: u64,
+    /// The file as it was when loaded.
+    pub stamp: Option<FileStamp>,
     pub name: String,
     pub version: String,
     /// The plugin-api version the library was built against.
@@ -93,11 +137,46 @@ pub struct Library {
     pub hooks: HookSet,
 }
 
-/// Loads the plugin library at `file`.
+/// Loads the plugin library at `file` (a `Local` one from a private copy).
 pub fn load(file: &Path, source: Source) -> Result<Library, LoadError> {
+    static NEXT_LOAD: AtomicU64 = AtomicU64::new(1);
+    let load_id = NEXT_LOAD.fetch_add(1, Ordering::Relaxed);
+    let stamp = FileStamp::of(file);
+    let header = match source {
+        Source::BuiltIn => open_header(file, file),
+        Source::Local => {
+            let copy = private_copy(file, load_id)?;
+            let header = open_header(&copy, file);
+            // Open (or refused): the copy's pages stay mapped without the name.
+            let _ = std::fs::remove_file(&copy);
+            header
+        }
+    }?;
+    declaration(header, file, source, load_id, stamp)
+}
+
+/// Copies `file` to `<temp>/mcpctl-plugins-<pid>/<load_id>-<file name>`.
+fn private_copy(file: &Path, load_id: u64) -> Result<PathBuf, LoadError> {
+    let dir = std::env::temp_dir().join(format!("mcpctl-plugins-{}", std::process::id()));
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    let copy = dir.join(format!("{load_id}-{}", name.unwrap_or_default()));
+    let copied = std::fs::create_dir_all(&dir).and_then(|()| std::fs::copy(file, &copy));
+    copied.map(|_| copy.clone()).map_err(|e| LoadError::Copy {
+        plugin: name_from_file(file),
+        file: file.to_path_buf(),
+        copy,
+        reason: e.to_string(),
+    })
+}
+
+/// Opens the library at `open` (the file itself or its copy), naming `file` in errors.
+fn open_header(
+    open: &Path,
+    file: &Path,
+) -> Result<&'static abi_stable::library::LibHeader, LoadError> {
     let plugin = || name_from_file(file);
     let path = || file.to_path_buf();
-    let header = lib_header_from_path(file).map_err(|e| match e {
+    lib_header_from_path(open).map_err(|e| match e {
         LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin { file: path() },
         LibraryError::InvalidAbiHeader(_) => LoadError::AbiStable {
             plugin: plugin(),
@@ -109,7 +188,19 @@ pub fn load(file: &Path, source: Source) -> Result<Library, LoadError> {
             file: path(),
             reason: one_line(&other.to_string()),
         },
-    })?;
+    })
+}
+
+/// Checks the root module of an open library and reads its declaration.
+fn declaration(
+    header: &'static abi_stable::library::LibHeader,
+    file: &Path,
+    source: Source,
+    load_id: u64,
+    stamp: Option<FileStamp>,
+) -> Result<Library, LoadError> {
+    let plugin = || name_from_file(file);
+    let path = || file.to_path_buf();
     let plugin_api = header.version_strings().to_string();
     let module = header
         .init_root_module::<PluginModuleRef>()
@@ -153,6 +244,8 @@ pub fn load(file: &Path, source: Source) -> Result<Library, LoadError> {
         });
     }
     Ok(Library {
+        load_id,
+        stamp,
         version: module.version().as_str().to_owned(),
         api_version: plugin_api,
         file: path(),

@@ -122,7 +122,8 @@ impl SearchPath {
     }
 }
 
-fn is_library_name(path: &Path) -> bool {
+/// Whether `path` is named like a library (`lib*.so` on Linux).
+pub fn is_library_name(path: &Path) -> bool {
     path.file_name().and_then(OsStr::to_str).is_some_and(|n| {
         n.starts_with(std::env::consts::DLL_PREFIX)
             && n.ends_with(std::env::consts::DLL_SUFFIX)

@@ -14,26 +14,32 @@ use rmcp::model::ErrorCode;
 use serde_json::{Value, json};
 use test_support::{Backend, Mcpd};
 
-use crate::support::{Api, Watcher, call, connect_watching, echo_server, serve, text, within};
+use crate::support::{
+    Api, Watcher, call, connect, connect_watching, echo_server, serve, text, within,
+};
+
+/// The library of plugin crate `krate` (`content_pipeline`) in the profile folder the test
+/// binary runs from.
+pub fn profile_library(krate: &str) -> PathBuf {
+    let profile = test_support::binary("mcpd").parent().unwrap().to_path_buf();
+    let file = profile.join(format!(
+        "{}{krate}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(
+        file.exists(),
+        "{} is not built; run `cargo build --workspace --lib` (cargo xtask test does)",
+        file.display()
+    );
+    file
+}
 
 /// The built-in plugins, loaded from the profile folder the test binary runs from.
 pub fn built_in_plugins() -> Arc<Plugins> {
-    let profile = test_support::binary("mcpd").parent().unwrap().to_path_buf();
     let files: Vec<(PathBuf, Source)> = ["gate", "content_pipeline", "default"]
         .iter()
-        .map(|name| {
-            let file = profile.join(format!(
-                "{}{name}{}",
-                std::env::consts::DLL_PREFIX,
-                std::env::consts::DLL_SUFFIX
-            ));
-            assert!(
-                file.exists(),
-                "{} is not built; run `cargo build -p gate -p content-pipeline -p default` (cargo xtask test does)",
-                file.display()
-            );
-            (file, Source::BuiltIn)
-        })
+        .map(|name| (profile_library(name), Source::BuiltIn))
         .collect();
     let (host, refused) = PluginHost::load_files(&files);
     assert!(refused.is_empty(), "{refused:?}");
@@ -278,6 +284,108 @@ async fn the_app_serves_projects_by_proxy_model_and_lists_the_plugins() {
             .await
             .unwrap();
         assert_eq!(missing.status().as_u16(), 404);
+    })
+    .await;
+}
+
+/// The description of the `swap_version` tool the `test-swap` plugin adds, or the error.
+async fn swap_version(
+    client: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+) -> Result<String, String> {
+    let tools = client.list_all_tools().await.map_err(|e| e.to_string())?;
+    let tool = tools.iter().find(|t| t.name == "swap_version");
+    Ok(tool
+        .and_then(|t| t.description.as_deref())
+        .unwrap_or("(no swap_version tool)")
+        .to_owned())
+}
+
+/// Puts `library` at `dest` the way an installer does: a new file renamed over the old one.
+fn install_library(library: &std::path::Path, dest: &std::path::Path) {
+    let partial = dest.with_file_name(".installing");
+    std::fs::copy(library, &partial).unwrap();
+    std::fs::rename(&partial, dest).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_changed_plugin_library_is_swapped_in_while_a_session_stays_open() {
+    let mcpd = Mcpd::start(Backend::Sqlite);
+    within(120, async {
+        let api = Api::new(&mcpd.url);
+        api.create("servers", echo_server()).await;
+        api.create(
+            "projects",
+            json!({"name": "swapped", "servers": ["echo"], "proxyModel": "test-swap"}),
+        )
+        .await;
+        api.wait_running("echo").await;
+
+        let local = tempfile::tempdir().unwrap();
+        let installed = local.path().join("libtest_swap.so");
+        install_library(&profile_library("test_plugin_swap_a"), &installed);
+        let search = plugin_host::SearchPath::new(&[], &[local.path().to_path_buf()]);
+        let plugins = Arc::new(Plugins::load(search));
+        plugins.watch();
+        let hooks = PluginHooks::new(
+            plugins.clone(),
+            "swapped",
+            "test-swap",
+            McpdServices::new(&mcpd.url),
+        )
+        .unwrap();
+        let url = serve(&mcpd.url, "swapped", hooks, ProjectConfig::default()).await;
+        let client = connect(&url).await;
+        assert_eq!(
+            swap_version(&client).await.unwrap(),
+            "v1 session-known=true"
+        );
+
+        // Writing over the library swaps the new copy in for the open session's next
+        // request; the new copy is told of the session before it answers for it.
+        install_library(&profile_library("test_plugin_swap_b"), &installed);
+        let swapped_at = std::time::Instant::now();
+        let description = loop {
+            let description = swap_version(&client).await.unwrap();
+            if !description.starts_with("v1") {
+                break description;
+            }
+            assert!(
+                swapped_at.elapsed() < std::time::Duration::from_secs(10),
+                "the new library was not swapped in"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        assert_eq!(description, "v2 session-known=true");
+        eprintln!(
+            "native plugin swap effective after {:?}",
+            swapped_at.elapsed()
+        );
+        let tools = client.list_all_tools().await.unwrap();
+        assert!(names(&tools).contains(&"echo".to_owned()), "{tools:?}");
+        let echoed = client
+            .call_tool(call("echo", json!({"text": "still here"})))
+            .await
+            .unwrap();
+        assert!(text(&echoed).contains("still here"));
+
+        // Removing it fails the project's requests with a message that says why.
+        std::fs::remove_file(&installed).unwrap();
+        let removed_at = std::time::Instant::now();
+        let error = loop {
+            match swap_version(&client).await {
+                Err(error) => break error,
+                Ok(_) => {
+                    assert!(
+                        removed_at.elapsed() < std::time::Duration::from_secs(10),
+                        "the removed library still serves"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            }
+        };
+        assert!(error.contains("`test-swap`"), "{error}");
+        assert!(error.contains("no longer loaded"), "{error}");
+        client.cancel().await.unwrap();
     })
     .await;
 }

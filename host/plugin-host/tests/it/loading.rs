@@ -207,3 +207,45 @@ fn the_development_layout_finds_the_plugins_next_to_the_executable() {
         );
     }
 }
+
+#[test]
+fn a_reload_keeps_unchanged_libraries_and_loads_changed_ones_as_new_copies() {
+    let local = tempfile::tempdir().unwrap();
+    let installed = local.path().join("libtest_swap.so");
+    let gate = local.path().join("libgate.so");
+    std::fs::copy(library("gate"), &gate).unwrap();
+    std::fs::copy(library("test-plugin-swap-a"), &installed).unwrap();
+    std::fs::copy(
+        library("test-plugin-old-api"),
+        local.path().join("libold.so"),
+    )
+    .unwrap();
+    let search = SearchPath::new(&[], &[local.path().to_path_buf()]);
+    let (first, refused) = PluginHost::load(&search);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let load_id = |host: &PluginHost, name: &str| host.get(name).unwrap().info().load_id;
+
+    let (same, refused_again) = first.reload(&search);
+    assert_eq!(load_id(&same, "gate"), load_id(&first, "gate"));
+    assert_eq!(load_id(&same, "test-swap"), load_id(&first, "test-swap"));
+    assert_eq!(
+        refused_again.len(),
+        1,
+        "the refusal is kept: {refused_again:?}"
+    );
+    assert_ne!(same.generation(), first.generation());
+
+    let partial = local.path().join(".partial");
+    std::fs::copy(library("test-plugin-swap-b"), &partial).unwrap();
+    std::fs::rename(&partial, &installed).unwrap();
+    let (changed, _) = same.reload(&search);
+    assert_eq!(load_id(&changed, "gate"), load_id(&first, "gate"));
+    assert_ne!(load_id(&changed, "test-swap"), load_id(&first, "test-swap"));
+
+    std::fs::remove_file(&installed).unwrap();
+    let (removed, _) = changed.reload(&search);
+    assert!(removed.get("test-swap").is_none());
+    assert!(removed.get("gate").is_some());
+    // The old sets stay usable for calls that started on them.
+    assert!(first.get("test-swap").is_some());
+}

@@ -5,6 +5,7 @@
 //! The plugin cdylibs are built by the tests themselves (`support::plugin_dir`): a nested
 //! `cargo build -p gate -p content-pipeline -p default -p test-plugin-...` into the same
 //! target folder and profile as this test binary, once per test process.
+#![allow(clippy::unwrap_used)]
 
 mod content;
 mod gate;

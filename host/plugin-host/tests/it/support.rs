@@ -15,6 +15,8 @@ pub const PLUGIN_CRATES: &[&str] = &[
     "test-plugin-old-api",
     "test-plugin-panicking",
     "test-plugin-extends-gate",
+    "test-plugin-swap-a",
+    "test-plugin-swap-b",
 ];
 
 /// The folder with the plugin libraries: the target profile folder of this test binary

@@ -16,6 +16,9 @@ pub const LOG: &str = "log";
 /// [`crate::HostVTable::run_pipeline`].
 pub const CONTENT_PIPELINE: &str = "content-pipeline";
 
+/// Native stages ([`crate::stage`]): the host reads a library's `stages`.
+pub const STAGES: &str = "stages";
+
 /// Every feature a host built with this plugin-api provides.
 pub const HOST_FEATURES: &[&str] = &[
     PROMPTS,
@@ -23,4 +26,5 @@ pub const HOST_FEATURES: &[&str] = &[
     TOOLS_LIST_CHANGED,
     LOG,
     CONTENT_PIPELINE,
+    STAGES,
 ];

@@ -27,7 +27,7 @@ pub fn guard(
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -58,13 +58,18 @@ pub const ROOT_MODULE_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_bloader";
 ///
 /// The hook names are the fields of [`HookSet`](crate::HookSet) (`on_session_create` ...
 /// `on_prompt_get`); the version is the plugin crate's own (`CARGO_PKG_VERSION`).
+///
+/// An optional `stages: { "name": function, ... }` block exports native stages, each a
+/// `fn(&str, &StageContext) -> Result<StageResult, PluginError>` ([`crate::stage`]); a library
+/// with stages declares [`features::STAGES`](crate::features::STAGES).
 #[macro_export]
 macro_rules! export_plugin {
     (
         name: $name:expr,
         extends: [$($parent:expr),* $(,)?],
         features: [$($feature:expr),* $(,)?],
-        hooks: { $($hook:ident : $func:path),* $(,)? } $(,)?
+        hooks: { $($hook:ident : $func:path),* $(,)? }
+        $(, stages: { $($stage:literal : $stage_fn:path),* $(,)? })? $(,)?
     ) => {
         fn __mcpctl_plugin_root_module() -> $crate::PluginModuleRef {
             const EXTENDS: &[$crate::abi_stable::std_types::RStr<'static>] =
@@ -86,12 +91,30 @@ macro_rules! export_plugin {
                     ::core::option::Option::Some(__hook as $crate::HookFn)
                 };
             )*
+            const STAGES: &[$crate::stage::StageDecl] = &[$($(
+                $crate::stage::StageDecl {
+                    name: $crate::abi_stable::std_types::RStr::from_str($stage),
+                    run: {
+                        extern "C" fn __stage(
+                            content: $crate::abi_stable::std_types::RStr<'_>,
+                            context: $crate::abi_stable::std_types::RStr<'_>,
+                        ) -> $crate::abi_stable::std_types::RResult<
+                            $crate::abi_stable::std_types::RString,
+                            $crate::PluginError,
+                        > {
+                            $crate::stage::run_typed($stage, content.as_str(), context.as_str(), $stage_fn)
+                        }
+                        __stage as $crate::stage::StageFn
+                    },
+                }
+            ),*)?];
             $crate::PluginModule::leak($crate::module::Declaration {
                 name: $name,
                 version: env!("CARGO_PKG_VERSION"),
                 extends: EXTENDS,
                 features: FEATURES,
                 hooks,
+                stages: STAGES,
             })
         }
 

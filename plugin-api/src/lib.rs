@@ -13,6 +13,7 @@
 //! - [`features`]: host features a plugin declares it needs.
 //! - [`glue`]: the wrapper every hook runs in (panics are caught inside the plugin).
 //! - [`schema`]: the JSON shapes of host-handle data.
+//! - [`stage`]: native content-pipeline stages a library exports.
 //!
 //! This crate depends on no async runtime, database or HTTP crate.
 
@@ -23,6 +24,7 @@ pub mod hook;
 pub mod module;
 pub mod outcome;
 pub mod schema;
+pub mod stage;
 
 pub use abi_stable;
 pub use context::{ContentKind, HookContext, HostHandle, HostVTable, HostVTableRef, LogLevel};

@@ -10,6 +10,7 @@ use abi_stable::std_types::{RResult, RSlice, RStr};
 use crate::context::HookContext;
 use crate::hook::{HookFn, HookPoint, HookSet};
 use crate::outcome::{HookOutcome, PluginError};
+use crate::stage::StageDecl;
 
 /// What a plugin library exports. A prefix type: later minor versions of plugin-api may append
 /// fields (after the last one here), and a host reading an older plugin sees them as absent.
@@ -44,9 +45,11 @@ pub struct PluginModule {
         Option<extern "C" fn(&HookContext<'_>, RStr<'_>) -> RResult<HookOutcome, PluginError>>,
     pub on_prompts_list:
         Option<extern "C" fn(&HookContext<'_>, RStr<'_>) -> RResult<HookOutcome, PluginError>>,
-    #[sabi(last_prefix_field)]
     pub on_prompt_get:
         Option<extern "C" fn(&HookContext<'_>, RStr<'_>) -> RResult<HookOutcome, PluginError>>,
+    /// The native stages it exports ([`crate::stage`]).
+    #[sabi(last_prefix_field)]
+    pub stages: RSlice<'static, StageDecl>,
 }
 
 impl RootModule for PluginModuleRef {
@@ -64,6 +67,7 @@ pub struct Declaration {
     pub extends: &'static [RStr<'static>],
     pub features: &'static [RStr<'static>],
     pub hooks: HookSet,
+    pub stages: &'static [StageDecl],
 }
 
 impl PluginModule {
@@ -86,6 +90,7 @@ impl PluginModule {
             on_resource_read: h.on_resource_read,
             on_prompts_list: h.on_prompts_list,
             on_prompt_get: h.on_prompt_get,
+            stages: RSlice::from_slice(declaration.stages),
         }
         .leak_into_prefix()
     }
@@ -106,6 +111,11 @@ impl PluginModuleRef {
             on_prompts_list: self.on_prompts_list(),
             on_prompt_get: self.on_prompt_get(),
         }
+    }
+
+    /// The native stages it exports.
+    pub fn stage_decls(self) -> &'static [StageDecl] {
+        self.stages().as_slice()
     }
 
     /// The function for `point`, if the module implements it.

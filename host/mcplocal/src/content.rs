@@ -121,8 +121,13 @@ pub struct RunFor<'a> {
 }
 
 impl ContentPipelines {
-    /// Stages and pipelines under `home` (none of the local ones without a home).
-    pub fn load(home: Option<&Path>, llm: Arc<LlmRouter>) -> Arc<ContentPipelines> {
+    /// Stages and pipelines under `home` (none of the local ones without a home), and the
+    /// `native` stages of plugins.
+    pub fn load(
+        home: Option<&Path>,
+        llm: Arc<LlmRouter>,
+        native: Option<Arc<dyn StageRegistry>>,
+    ) -> Arc<ContentPipelines> {
         let js = home.map(|home| {
             let js = JsStageRegistry::open(home.join("stages"), JsLimits::default());
             if let Err(error) = js.watch() {
@@ -133,6 +138,7 @@ impl ContentPipelines {
         let others: Vec<Arc<dyn StageRegistry>> = js
             .iter()
             .map(|js| js.clone() as Arc<dyn StageRegistry>)
+            .chain(native)
             .collect();
         let registry: Arc<dyn StageRegistry> = Arc::new(CombinedRegistry::new(others));
         let store = Arc::new(SectionStore::new(StoreOptions::default()));

@@ -37,7 +37,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use pipeline::ContentType;
+use pipeline::{
+    BoxFuture, ContentType, Section, Stage, StageContext, StageError, StageOutput, StageRegistry,
+    StageSource,
+};
 
 use crate::content::{ContentPipelines, RunFor};
 use crate::hooks::{BeforeToolCall, Hooks, SessionInfo};
@@ -280,7 +283,7 @@ fn refused_plugin(error: &LoadError) -> Option<&str> {
 }
 
 /// A plugin as `GET /proxymodels` shows it: name, kind `plugin`, source, version, extends,
-/// hooks with the plugins each comes from, file, plugin-api version, features.
+/// hooks with the plugins each comes from, native stages, file, plugin-api version, features.
 pub fn proxymodel_json(info: &PluginInfo) -> Value {
     json!({
         "name": info.name,
@@ -294,6 +297,7 @@ pub fn proxymodel_json(info: &PluginInfo) -> Value {
             "hook": h.hook.name(),
             "from": h.from,
         })).collect::<Vec<_>>(),
+        "stages": info.stages,
         "file": info.file.display().to_string(),
     })
 }
@@ -973,5 +977,102 @@ impl Hooks for PluginHooks {
             result,
         )
         .map(GetPromptResponse::Complete)
+    }
+}
+
+/// The native stages of the current plugin set, as a [`pipeline::StageRegistry`]: a reload
+/// of the plugins changes what later pipeline runs get.
+#[derive(Debug)]
+pub struct NativeStages {
+    plugins: Arc<Plugins>,
+}
+
+impl NativeStages {
+    pub fn new(plugins: Arc<Plugins>) -> NativeStages {
+        NativeStages { plugins }
+    }
+}
+
+impl StageRegistry for NativeStages {
+    fn stage(&self, name: &str) -> Option<Arc<dyn Stage>> {
+        let current = self.plugins.current();
+        let (plugin, decl) = current
+            .host
+            .stages()
+            .find(|(_, decl)| decl.name.as_str() == name)?;
+        Some(Arc::new(NativeStage {
+            name: name.to_owned(),
+            plugin: plugin.name.clone(),
+            decl: *decl,
+        }))
+    }
+
+    fn list(&self) -> Vec<(String, StageSource)> {
+        let current = self.plugins.current();
+        let mut list: Vec<(String, StageSource)> = current
+            .host
+            .stages()
+            .map(|(_, decl)| (decl.name.as_str().to_owned(), StageSource::Plugin))
+            .collect();
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        list.dedup_by(|a, b| a.0 == b.0);
+        list
+    }
+}
+
+/// One native stage: a function of a plugin library (never unloaded, so the pointer stays
+/// valid however long a call holds it).
+struct NativeStage {
+    name: String,
+    plugin: String,
+    decl: plugin_host::StageDecl,
+}
+
+impl Stage for NativeStage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run<'a>(
+        &'a self,
+        content: String,
+        ctx: &'a StageContext,
+    ) -> BoxFuture<'a, Result<StageOutput, StageError>> {
+        Box::pin(async move {
+            let context = plugin_host::StageContext {
+                content_type: match ctx.content_type {
+                    ContentType::ToolResult => "toolResult",
+                    ContentType::Prompt => "prompt",
+                    ContentType::Resource => "resource",
+                }
+                .to_owned(),
+                source_name: ctx.source_name.clone(),
+                project_name: ctx.project_name.clone(),
+                session_id: ctx.session_id.clone(),
+                original_content: ctx.original_content.to_string(),
+                config: ctx.config.clone(),
+            };
+            let result =
+                plugin_host::call_stage(self.decl.run, &content, &context).map_err(|error| {
+                    StageError::Failed {
+                        stage: self.name.clone(),
+                        message: format!("plugin `{}` ({}): {error}", self.plugin, error.kind()),
+                    }
+                })?;
+            Ok(StageOutput {
+                content: result.content,
+                sections: result.sections.map(|sections| {
+                    sections
+                        .into_iter()
+                        .map(|s| Section {
+                            id: s.id,
+                            title: s.title,
+                            content: s.content,
+                        })
+                        .collect()
+                }),
+                metadata: result.metadata,
+            })
+        })
     }
 }

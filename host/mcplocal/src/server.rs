@@ -134,7 +134,12 @@ impl Mcplocal {
     /// A new mcplocal serving projects with `plugins`.
     pub fn with_plugins(config: LocalConfig, plugins: Arc<Plugins>) -> Arc<Self> {
         let models = Models::load(config.home.as_deref(), &config.mcpd_url);
-        let content = ContentPipelines::load(config.home.as_deref(), models.router().clone());
+        let native = Arc::new(plugins::NativeStages::new(plugins.clone()));
+        let content = ContentPipelines::load(
+            config.home.as_deref(),
+            models.router().clone(),
+            Some(native),
+        );
         Arc::new(Self {
             mcpd_services: McpdServices::new(&config.mcpd_url),
             models,

@@ -179,7 +179,10 @@ pub trait Stage: Send + Sync {
 #[serde(rename_all = "kebab-case")]
 pub enum StageSource {
     BuiltIn,
+    /// A JS stage file in `$MCPCTL_HOME/stages`.
     Local,
+    /// A native stage exported by a plugin library.
+    Plugin,
 }
 
 /// Stages by name. Implementations: the built-in stages, the JS stages of

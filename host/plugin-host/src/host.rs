@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use abi_stable::std_types::RStr;
+use plugin_api::stage::StageDecl;
 use plugin_api::{HookFn, HookOutcome, HookPoint, PluginError};
 
 use crate::loader::{self, FileStamp, Library, LoadError};
@@ -67,6 +68,8 @@ pub struct PluginInfo {
     pub features: Vec<String>,
     /// The hooks that run for it, own and inherited, in hook order.
     pub hooks: Vec<HookOrigin>,
+    /// The native stages its library exports (not inherited).
+    pub stages: Vec<String>,
 }
 
 /// One implementation in a resolved table, with the name of the plugin it comes from.
@@ -83,6 +86,7 @@ struct Entry {
 pub struct Plugin {
     info: PluginInfo,
     table: [Box<[Entry]>; 10],
+    stages: Vec<StageDecl>,
 }
 
 /// Every plugin that loaded and resolved.
@@ -201,6 +205,11 @@ impl PluginHost {
                         source: library.source,
                         file: library.file,
                         load_id: library.load_id,
+                        stages: library
+                            .stages
+                            .iter()
+                            .map(|s| s.name.as_str().to_owned())
+                            .collect(),
                         extends: library.extends,
                         features: library.features,
                     };
@@ -208,6 +217,7 @@ impl PluginHost {
                     host.plugins.push(Plugin {
                         info,
                         table: entries,
+                        stages: library.stages,
                     });
                 }
                 Err(error) => refused.push(LoadError::Resolve {
@@ -227,6 +237,13 @@ impl PluginHost {
     /// The loaded plugins, in load order.
     pub fn plugins(&self) -> impl Iterator<Item = &PluginInfo> {
         self.plugins.iter().map(|p| &p.info)
+    }
+
+    /// Every native stage of the loaded plugins, with the plugin it comes from, in load order.
+    pub fn stages(&self) -> impl Iterator<Item = (&PluginInfo, &StageDecl)> {
+        self.plugins
+            .iter()
+            .flat_map(|p| p.stages.iter().map(move |s| (&p.info, s)))
     }
 
     /// The plugin named `name`: resolve once per project, then dispatch on it.

@@ -19,6 +19,7 @@ use std::time::SystemTime;
 
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use plugin_api::features::HOST_FEATURES;
+use plugin_api::stage::StageDecl;
 use plugin_api::{ABI_VERSION, HookSet, PluginModuleRef};
 
 use crate::resolve::ResolveError;
@@ -135,6 +136,8 @@ pub struct Library {
     pub extends: Vec<String>,
     pub features: Vec<String>,
     pub hooks: HookSet,
+    /// The native stages it exports.
+    pub stages: Vec<StageDecl>,
 }
 
 /// Loads the plugin library at `file` (a `Local` one from a private copy).
@@ -257,6 +260,7 @@ fn declaration(
             .collect(),
         features,
         hooks: module.hook_set(),
+        stages: module.stage_decls().to_vec(),
         name,
     })
 }

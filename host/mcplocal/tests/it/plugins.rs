@@ -389,3 +389,54 @@ async fn a_changed_plugin_library_is_swapped_in_while_a_session_stays_open() {
     })
     .await;
 }
+
+struct NoLog;
+
+impl pipeline::StageLog for NoLog {
+    fn log(&self, _level: &str, _message: &str) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_stages_come_from_the_current_plugin_set() {
+    use pipeline::{ContentType, StageContext, StageRegistry, StageSource};
+
+    let local = tempfile::tempdir().unwrap();
+    let installed = local.path().join("libtest_swap.so");
+    install_library(&profile_library("test_plugin_swap_a"), &installed);
+    let search = plugin_host::SearchPath::new(&[], &[local.path().to_path_buf()]);
+    let plugins = Arc::new(Plugins::load(search));
+    let stages = mcplocal::plugins::NativeStages::new(plugins.clone());
+    assert_eq!(
+        stages.list(),
+        [("swap-mark".to_owned(), StageSource::Plugin)]
+    );
+    let ctx = StageContext::new(ContentType::ToolResult, "git/log", "hello", Arc::new(NoLog));
+    let stage = stages.stage("swap-mark").unwrap();
+    assert_eq!(
+        stage.run("hello".into(), &ctx).await.unwrap().content,
+        "v1:hello"
+    );
+
+    install_library(&profile_library("test_plugin_swap_b"), &installed);
+    plugins.reload();
+    // A stage taken before the reload is the old copy's; the registry now gives the new one.
+    assert_eq!(
+        stage.run("hello".into(), &ctx).await.unwrap().content,
+        "v1:hello"
+    );
+    let swapped = stages.stage("swap-mark").unwrap();
+    assert_eq!(
+        swapped.run("hello".into(), &ctx).await.unwrap().content,
+        "v2:hello"
+    );
+
+    let error = swapped
+        .run("panic".into(), &ctx)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("swap-mark"), "{error}");
+    assert!(error.contains("plugin `test-swap`"), "{error}");
+    assert!(error.contains("panicked: told to by git/log"), "{error}");
+    assert!(stages.stage("no-such-stage").is_none());
+}

@@ -3,20 +3,32 @@
 // onSessionCreate records the session in this library's own state; onToolsList adds a tool
 // `swap_version` whose description is `MARK session-known=BOOL`: which copy answered, and
 // whether that copy saw the session's onSessionCreate (after a reload, the host replays it).
+// Native stage `swap-mark` returns `MARK:content` (and panics on the content `panic`).
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use plugin_api::stage::{StageContext, StageResult};
 use plugin_api::{HookContext, HookOutcome, PluginError};
 
 plugin_api::export_plugin! {
     name: "test-swap",
     extends: [],
-    features: [],
+    features: [plugin_api::features::STAGES],
     hooks: {
         on_session_create: session_create,
         on_tools_list: tools_list,
     },
+    stages: {
+        "swap-mark": mark,
+    },
+}
+
+fn mark(content: &str, context: &StageContext) -> Result<StageResult, PluginError> {
+    if content == "panic" {
+        panic!("told to by {}", context.source_name);
+    }
+    Ok(StageResult::content(format!("{MARK}:{content}")))
 }
 
 static SESSIONS: Mutex<Option<HashSet<u64>>> = Mutex::new(None);

@@ -90,6 +90,86 @@ pub enum Command {
     /// Inspect or clear the pipeline cache ($MCPCTL_HOME/cache)
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Make, install, list and remove third-party plugins and stages
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Write a new plugin or stage project from the SDK's template; it builds and passes its
+    /// own tests as written
+    New(PluginNewArgs),
+    /// Validate a plugin library, a JS stage, a project folder or an archive, and install it
+    /// in $MCPCTL_HOME/plugins or $MCPCTL_HOME/stages (mcplocal picks it up without a restart)
+    Install(PluginInstallArgs),
+    /// Write an archive (.tar.gz with a manifest and checksum) that 'plugin install' takes
+    Pack(PluginPackArgs),
+    /// List the installed third-party plugins and stages
+    List {
+        /// Output format (table, json, yaml or name)
+        #[arg(short, long, value_enum, default_value_t)]
+        output: OutputFormat,
+    },
+    /// Remove an installed plugin or stage by name
+    Remove {
+        /// The plugin's or stage's name, as 'plugin list' shows it
+        name: String,
+    },
+}
+
+/// The language of a new project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PluginLang {
+    Rust,
+    Js,
+}
+
+/// What a new project makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PluginKind {
+    /// A plugin with hooks (Rust only)
+    Plugin,
+    /// A content-pipeline stage
+    Stage,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginNewArgs {
+    /// The plugin's or stage's name (lowercase letters, digits and '-'); also the folder's
+    pub name: String,
+    /// The project's language
+    #[arg(long, value_enum)]
+    pub lang: PluginLang,
+    /// What it makes: a plugin (the default for Rust) or a stage (the only kind for JS)
+    #[arg(long, value_enum)]
+    pub kind: Option<PluginKind>,
+    /// Where to write the project (default: ./NAME); must not exist or be empty
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The SDK's source folder for the Rust dependency (default: $MCPCTL_SDK_PATH, or the SDK
+    /// source this mcpctl was built from)
+    #[arg(long, value_name = "PATH")]
+    pub sdk: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginInstallArgs {
+    /// A plugin library (lib*.so), a JS stage (.js, .mjs), a project folder from 'plugin new'
+    /// (built first), or an archive from 'plugin pack' (.tar.gz)
+    pub path: PathBuf,
+    /// The SHA-256 (hex) the library or stage file must have
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginPackArgs {
+    /// What 'plugin install' would take: a library, a JS stage or a project folder
+    pub path: PathBuf,
+    /// The archive to write (default: NAME-VERSION.tar.gz here)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

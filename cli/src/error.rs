@@ -57,6 +57,9 @@ pub enum CommandError {
     /// The pipeline cache under $MCPCTL_HOME/cache.
     #[error(transparent)]
     Cache(#[from] result_cache::CacheError),
+    /// `mcpctl plugin ...`.
+    #[error(transparent)]
+    Plugin(#[from] crate::commands::plugin::PluginCommandError),
 }
 
 impl CommandError {

@@ -17,6 +17,7 @@ mod login;
 mod logs;
 mod mcp;
 mod patch;
+pub mod plugin;
 mod proxymodels;
 mod status;
 
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Logs(args) => logs::logs(&context, &args),
         Command::Completion(args) => completion::completion(&args),
         Command::Cache(command) => cache::cache(&context, command),
+        Command::Plugin(command) => plugin::plugin(&context, command),
     }
 }
 

@@ -7,6 +7,7 @@ mod cache;
 mod edit;
 mod gated;
 mod mcplocal;
+mod plugins;
 mod resources;
 mod runtime;
 mod session;

@@ -12,10 +12,13 @@ SCRIPT_JSON is a list of steps; each prints one JSON line to stdout with what it
   {"do": "read", "uri": U}
   {"do": "run", "argv": [...]}                  a command, e.g. mcpctl attach-server
   {"do": "wait_notification", "method": M, "timeout": S}
+  {"do": "drill", "name": N}                    calls N again with the `_resultId` and the
+                                                 first `[section]` of the previous call's text
 """
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 
@@ -47,6 +50,7 @@ async def main():
             arrived.set()
 
     logs = []
+    last_result = None
 
     async def on_log(params):
         logs.append(params.data)
@@ -92,8 +96,19 @@ async def main():
                         result = await session.call_tool(
                             step["name"], step.get("arguments", {}), progress_callback=on_progress
                         )
+                        last_result = result
                         emit(do, name=step["name"], result=dump(result), progress=progress,
                              logs=list(logs))
+                    elif do == "drill":
+                        text = "\n".join(
+                            block.text for block in last_result.content
+                            if getattr(block, "type", None) == "text"
+                        )
+                        result_id = re.search(r"pm-[A-Za-z0-9-]+", text).group(0)
+                        section = re.search(r"^\s*\[([^\]]+)\]", text, re.M).group(1)
+                        arguments = {"_resultId": result_id, "_section": section}
+                        result = await session.call_tool(step["name"], arguments)
+                        emit(do, name=step["name"], arguments=arguments, result=dump(result))
                     elif do == "prompt":
                         result = await session.get_prompt(step["name"], step.get("arguments"))
                         emit(do, name=step["name"], result=dump(result))

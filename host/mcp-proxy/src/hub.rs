@@ -103,6 +103,8 @@ pub(crate) struct Hub {
     queued: AtomicU64,
     /// ...and how many of them the forwarder has dealt with.
     forwarded: watch::Sender<u64>,
+    /// The instance's lists, for every session of the link.
+    pub(crate) lists: crate::list_cache::ListCache,
 }
 
 impl Default for Hub {
@@ -113,6 +115,7 @@ impl Default for Hub {
             pending: AtomicUsize::new(0),
             queued: AtomicU64::new(0),
             forwarded: watch::Sender::new(0),
+            lists: crate::list_cache::ListCache::default(),
         }
     }
 }

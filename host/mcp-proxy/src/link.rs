@@ -373,6 +373,11 @@ impl UpstreamLink {
         &self.peer
     }
 
+    /// The instance's lists as this link keeps them for all its sessions.
+    pub fn lists(&self) -> &crate::list_cache::ListCache {
+        &self.hub.lists
+    }
+
     /// Lets `session` receive the instance's broadcast notifications (logging,
     /// list_changed, resource updates). Idempotent.
     pub fn subscribe(&self, session: &ClientSession) {
@@ -754,6 +759,8 @@ impl<T: Transport<RoleClient>> Transport<RoleClient> for Observed<T> {
                         ServerNotification::CancelledNotification(_)
                     ) =>
                 {
+                    // Before any answer read after it: a list asked for later is fresh.
+                    self.hub.lists.observe(&notification.notification);
                     self.held = Some(notification.notification);
                 }
                 message => return Some(message),

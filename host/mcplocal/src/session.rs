@@ -26,7 +26,7 @@ use rmcp::service::{Peer, RequestContext};
 use rmcp::transport::StreamableHttpServerConfig;
 use rmcp::transport::StreamableHttpService;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::{ErrorData, RoleClient, RoleServer, ServerHandler, ServiceError};
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceError};
 use tokio_util::sync::CancellationToken;
 
 use mcp_proxy::{ClientSession, ForwardContext, ForwardError, UpstreamLink};
@@ -133,15 +133,15 @@ enum NameField<'a> {
 /// Renames every item of every server to its exposed (namespaced) name, dropping those the
 /// namespace has no room for; returns the reverse map with the items. Shared by tools and
 /// prompts, which follow the same naming rules.
-fn namespaced<T>(
+fn namespaced<T: Clone>(
     namespace: Namespace,
-    gathered: Vec<(String, Vec<T>)>,
+    gathered: Vec<(String, Arc<Vec<T>>)>,
     name_of: impl Fn(&mut T) -> NameField<'_>,
 ) -> (NameMap, Vec<T>) {
     let mut names = NameMap::new(namespace);
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(gathered.iter().map(|(_, list)| list.len()).sum());
     for (server, list) in gathered {
-        for mut item in list {
+        for mut item in list.iter().cloned() {
             let exposed = match name_of(&mut item) {
                 NameField::Cow(name) => names
                     .insert(&server, name)
@@ -374,7 +374,7 @@ impl<H: Hooks> ProjectSession<H> {
     ) -> Result<T, ErrorData>
     where
         T: serde::Serialize,
-        F: FnOnce(Peer<RoleClient>) -> Fut,
+        F: FnOnce(Arc<UpstreamLink>) -> Fut,
         Fut: Future<Output = Result<T, ServiceError>>,
     {
         let started = Instant::now();
@@ -390,12 +390,12 @@ impl<H: Hooks> ProjectSession<H> {
         call: F,
     ) -> Result<T, ErrorData>
     where
-        F: FnOnce(Peer<RoleClient>) -> Fut,
+        F: FnOnce(Arc<UpstreamLink>) -> Fut,
         Fut: Future<Output = Result<T, ServiceError>>,
     {
         let link = self.link(server).await?;
         let result = tokio::select! {
-            result = call(link.peer().clone()) => result,
+            result = call(link.clone()) => result,
             () = context.ct.cancelled() => {
                 return Err(ErrorData::internal_error("request cancelled", None));
             }
@@ -498,17 +498,18 @@ impl<H: Hooks> ProjectSession<H> {
 
     /// Every server's items of one kind, in project order; servers that fail are left out
     /// ([`FailMode::Open`]) or fail the request ([`FailMode::Closed`]). Servers that do not
-    /// offer the kind contribute nothing.
+    /// offer the kind contribute nothing. `list` reads one link's list (kept by the link's
+    /// [`mcp_proxy::ListCache`] until the server says it changed).
     async fn gather<T, F, Fut>(
         &self,
         kind: Kind,
         context: &RequestContext<RoleServer>,
         list: F,
-    ) -> Result<Vec<(String, Vec<T>)>, ErrorData>
+    ) -> Result<Vec<(String, Arc<Vec<T>>)>, ErrorData>
     where
         T: serde::Serialize,
-        F: Fn(Peer<RoleClient>) -> Fut,
-        Fut: Future<Output = Result<Vec<T>, ServiceError>>,
+        F: Fn(Arc<UpstreamLink>) -> Fut,
+        Fut: Future<Output = Result<Arc<Vec<T>>, ServiceError>>,
     {
         let servers = self.upstreams.servers();
         let results = join_all(servers.iter().map(|server| {
@@ -516,7 +517,12 @@ impl<H: Hooks> ProjectSession<H> {
             async move {
                 let link = self.link(server).await?;
                 if !kind.offered_by(&link.server_info().capabilities) {
-                    return Ok(Vec::new());
+                    return Ok(Arc::new(Vec::new()));
+                }
+                // A server that is failing is asked for real: an answer brings it back,
+                // a failure leaves its items out (a kept list would hide either).
+                if !self.upstreams.is_available(server) {
+                    link.lists().clear();
                 }
                 self.on_server(server, kind, context, list).await
             }
@@ -553,8 +559,8 @@ impl<H: Hooks> ProjectSession<H> {
         context: &RequestContext<RoleServer>,
     ) -> Result<(u64, Arc<Vec<Tool>>), ErrorData> {
         let gathered = self
-            .gather(Kind::Tools, context, |peer| async move {
-                peer.list_all_tools().await
+            .gather(Kind::Tools, context, |link| async move {
+                link.lists().tools(|| link.peer().list_all_tools()).await
             })
             .await?;
         let (names, tools) = namespaced(self.namespace(), gathered, |tool: &mut Tool| {
@@ -572,8 +578,10 @@ impl<H: Hooks> ProjectSession<H> {
         context: &RequestContext<RoleServer>,
     ) -> Result<(u64, Arc<Vec<Prompt>>), ErrorData> {
         let gathered = self
-            .gather(Kind::Prompts, context, |peer| async move {
-                peer.list_all_prompts().await
+            .gather(Kind::Prompts, context, |link| async move {
+                link.lists()
+                    .prompts(|| link.peer().list_all_prompts())
+                    .await
             })
             .await?;
         let (names, prompts) = namespaced(self.namespace(), gathered, |prompt: &mut Prompt| {
@@ -591,14 +599,16 @@ impl<H: Hooks> ProjectSession<H> {
         context: &RequestContext<RoleServer>,
     ) -> Result<(u64, Arc<Vec<Resource>>), ErrorData> {
         let gathered = self
-            .gather(Kind::Resources, context, |peer| async move {
-                peer.list_all_resources().await
+            .gather(Kind::Resources, context, |link| async move {
+                link.lists()
+                    .resources(|| link.peer().list_all_resources())
+                    .await
             })
             .await?;
         let mut owners = ResourceMap::new();
         let mut resources = Vec::new();
         for (server, list) in gathered {
-            for resource in list {
+            for resource in list.iter().cloned() {
                 if owners.insert(&server, &resource.uri) {
                     resources.push(resource);
                 }
@@ -616,14 +626,16 @@ impl<H: Hooks> ProjectSession<H> {
         context: &RequestContext<RoleServer>,
     ) -> Result<(u64, Arc<Vec<ResourceTemplate>>), ErrorData> {
         let gathered = self
-            .gather(Kind::Templates, context, |peer| async move {
-                peer.list_all_resource_templates().await
+            .gather(Kind::Templates, context, |link| async move {
+                link.lists()
+                    .templates(|| link.peer().list_all_resource_templates())
+                    .await
             })
             .await?;
         let mut owners: Vec<(String, String)> = Vec::new();
         let mut templates = Vec::new();
         for (server, list) in gathered {
-            for template in list {
+            for template in list.iter().cloned() {
                 if !owners
                     .iter()
                     .any(|(known, _)| *known == template.uri_template)

@@ -93,6 +93,49 @@ fn a_plugin_built_against_an_older_api_is_refused_by_name_file_and_both_versions
 }
 
 #[test]
+fn a_plugin_whose_types_differ_at_the_same_version_is_refused_for_its_layout() {
+    let (host, refused) = load(&["test-plugin-bad-layout", "gate"]);
+    assert_eq!(
+        host.plugins().count(),
+        1,
+        "the compatible plugin still loads"
+    );
+    let [error] = refused.as_slice() else {
+        panic!("one refusal expected: {refused:?}");
+    };
+    assert!(
+        matches!(error, LoadError::IncompatibleLayout { .. }),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    let expected = format!(
+        "plugin `test-plugin-bad-layout` ({}) was built against plugin-api 0.1.0 whose types differ from those of this mcplocal's plugin-api {}; rebuild the plugin (",
+        library("test-plugin-bad-layout").display(),
+        plugin_api::ABI_VERSION
+    );
+    assert!(text.starts_with(&expected), "{text}");
+    assert!(text.contains("PluginModule"), "names the type: {text}");
+    assert!(text.len() < 1_000, "one readable line: {text}");
+}
+
+#[test]
+fn a_plugin_needing_a_host_feature_this_host_lacks_is_refused_by_name() {
+    let (host, refused) = load(&["test-plugin-future-feature"]);
+    assert_eq!(host.plugins().count(), 0);
+    let [error] = refused.as_slice() else {
+        panic!("one refusal expected: {refused:?}");
+    };
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "plugin `test-future-feature` ({}) needs host feature `teleport`, which this mcplocal (plugin-api {}) does not provide; upgrade mcplocal",
+            library("test-plugin-future-feature").display(),
+            plugin_api::ABI_VERSION
+        )
+    );
+}
+
+#[test]
 fn a_plugin_extending_a_built_in_overrides_one_hook_and_inherits_the_rest() {
     let (host, refused) = load(&["gate", "test-plugin-extends-gate"]);
     assert!(refused.is_empty(), "{refused:?}");

@@ -17,6 +17,8 @@ pub const PLUGIN_CRATES: &[&str] = &[
     "test-plugin-extends-gate",
     "test-plugin-swap-a",
     "test-plugin-swap-b",
+    "test-plugin-bad-layout",
+    "test-plugin-future-feature",
 ];
 
 /// The folder with the plugin libraries: the target profile folder of this test binary

@@ -434,9 +434,19 @@ fn mcpd_message(body: &[u8]) -> String {
 
 /// Runs an I/O future to completion from synchronous code on a runtime thread (a host call
 /// made by a plugin), without stalling the worker's other tasks.
+///
+/// The future is polled once first: work that needs no waiting (a pipeline that leaves a
+/// small result as it is, say) finishes there, without the cost of handing the worker's
+/// other tasks to another thread; only a future that has to wait goes to `block_in_place`.
 fn block_on_io<F: Future>(future: F) -> Result<F::Output, String> {
+    // Tokio's resources need the runtime even for that first poll.
     let handle = tokio::runtime::Handle::try_current()
         .map_err(|_| "the host has no async runtime for this call".to_owned())?;
+    let mut future = std::pin::pin!(future);
+    let mut first = std::task::Context::from_waker(std::task::Waker::noop());
+    if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut first) {
+        return Ok(output);
+    }
     match handle.runtime_flavor() {
         tokio::runtime::RuntimeFlavor::MultiThread => {
             Ok(tokio::task::block_in_place(|| handle.block_on(future)))

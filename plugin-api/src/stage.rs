@@ -120,7 +120,12 @@ pub fn call(
 ) -> Result<StageResult, PluginError> {
     let context = serde_json::to_string(context).map_err(PluginError::bad_message)?;
     let json = run(RStr::from_str(content), RStr::from_str(&context)).into_result()?;
-    serde_json::from_str(json.as_str()).map_err(|e| {
+    parse_result(json.as_str())
+}
+
+/// A stage's result JSON, as the host reads it.
+pub fn parse_result(json: &str) -> Result<StageResult, PluginError> {
+    serde_json::from_str(json).map_err(|e| {
         PluginError::BadMessage(format!("the stage returned invalid JSON: {e}").into())
     })
 }

@@ -196,7 +196,7 @@ pub fn run_stage(
     let context = serde_json::to_string(context).map_err(PluginError::bad_message)?;
     crate::stage::run_typed("stage under test", content, &context, stage)
         .into_result()
-        .and_then(|json| serde_json::from_str(json.as_str()).map_err(PluginError::bad_message))
+        .and_then(|json| crate::stage::parse_result(json.as_str()))
 }
 
 /// A built plugin library, loaded through mcplocal's own loader.

@@ -11,7 +11,7 @@ use crate::args::{CacheCommand, OutputFormat};
 use crate::error::CommandError;
 use crate::output::age::{format_age, now_ms};
 use crate::output::table::Table;
-use crate::output::{notice, print, to_json, to_yaml};
+use crate::output::{notice, print, print_document};
 
 use super::Context;
 
@@ -39,12 +39,7 @@ fn stats(dir: &CacheDir, output: OutputFormat) -> Result<(), CommandError> {
         OutputFormat::Json | OutputFormat::Yaml => {
             let value =
                 json!({ "namespaces": serde_json::to_value(&stats).unwrap_or(Value::Null) });
-            let text = if output == OutputFormat::Json {
-                to_json(&value)
-            } else {
-                to_yaml(&value)?
-            };
-            Ok(print(&text)?)
+            Ok(print_document(&value, output == OutputFormat::Json)?)
         }
         OutputFormat::Name => {
             let names: String = stats.iter().map(|s| format!("{}\n", s.namespace)).collect();

@@ -53,6 +53,17 @@ pub fn to_yaml(value: &Value) -> Result<String, OutputError> {
     serde_yaml_ng::to_string(value).map_err(|e| OutputError::Yaml(e.to_string()))
 }
 
+/// Prints `value` as pretty JSON when `json`, else as YAML (the `-o json|yaml` of commands
+/// that print a document of their own rather than resources).
+pub fn print_document(value: &Value, json: bool) -> Result<(), OutputError> {
+    let text = if json {
+        to_json(value)
+    } else {
+        to_yaml(value)?
+    };
+    print(&text)
+}
+
 pub fn to_json(value: &Value) -> String {
     // A `Value` always serialises; the fallback is unreachable in practice.
     let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());

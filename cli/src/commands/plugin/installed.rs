@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::args::{OutputFormat, PluginInstallArgs};
 use crate::error::CommandError;
 use crate::output::table::Table;
-use crate::output::{notice, print, to_json, to_yaml};
+use crate::output::{notice, print, print_document};
 
 use super::candidate::{self, Candidate, Kind, MAX_LIBRARY_BYTES};
 use super::{PluginCommandError, sha256_hex};
@@ -212,12 +212,7 @@ pub fn list(home: &Path, output: OutputFormat) -> Result<(), CommandError> {
                 })
                 .collect();
             let value = json!({ "items": items });
-            let text = if output == OutputFormat::Json {
-                to_json(&value)
-            } else {
-                to_yaml(&value)?
-            };
-            Ok(print(&text)?)
+            Ok(print_document(&value, output == OutputFormat::Json)?)
         }
         OutputFormat::Name => {
             let names: String = found

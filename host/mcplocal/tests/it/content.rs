@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use test_support::{Backend, Mcpd};
 
-use crate::support::{Api, call, connect, echo_server, serve_mcplocal, text, within};
+use crate::support::{Api, call, connect, serve_mcplocal, text, within};
 
 /// A JSON array of `n` devices, each a few hundred bytes.
 fn devices(n: usize) -> String {
@@ -31,13 +31,7 @@ async fn a_pipeline_project_gets_a_table_of_contents_and_drills_down() {
     let home = tempfile::tempdir().unwrap();
     within(120, async {
         let api = Api::new(&mcpd.url);
-        api.create("servers", echo_server()).await;
-        api.create(
-            "projects",
-            json!({"name": "house", "proxyModel": "subindex", "servers": ["echo"]}),
-        )
-        .await;
-        api.wait_running("echo").await;
+        api.echo_project("house", "subindex").await;
         let base = serve_mcplocal(&mcpd.url, Some(home.path())).await;
         let client = connect(&format!("{base}/projects/house/mcp")).await;
 
@@ -160,13 +154,7 @@ async fn a_js_stage_redacts_keys_and_reloads_while_the_session_stays_open() {
     .unwrap();
     within(120, async {
         let api = Api::new(&mcpd.url);
-        api.create("servers", echo_server()).await;
-        api.create(
-            "projects",
-            json!({"name": "vault", "proxyModel": "secure", "servers": ["echo"]}),
-        )
-        .await;
-        api.wait_running("echo").await;
+        api.echo_project("vault", "secure").await;
         let base = serve_mcplocal(&mcpd.url, Some(home.path())).await;
         let stages: Value = reqwest::get(format!("{base}/proxymodels/stages"))
             .await

@@ -312,13 +312,7 @@ async fn a_changed_plugin_library_is_swapped_in_while_a_session_stays_open() {
     let mcpd = Mcpd::start(Backend::Sqlite);
     within(120, async {
         let api = Api::new(&mcpd.url);
-        api.create("servers", echo_server()).await;
-        api.create(
-            "projects",
-            json!({"name": "swapped", "servers": ["echo"], "proxyModel": "test-swap"}),
-        )
-        .await;
-        api.wait_running("echo").await;
+        api.echo_project("swapped", "test-swap").await;
 
         let local = tempfile::tempdir().unwrap();
         let installed = local.path().join("libtest_swap.so");

@@ -86,6 +86,18 @@ impl Api {
     }
 
     /// Waits until every instance of `server` is Running (and there is one).
+    /// The `echo` test server and a project of it alone served by `proxy_model`, with the
+    /// server Running.
+    pub async fn echo_project(&self, project: &str, proxy_model: &str) {
+        self.create("servers", echo_server()).await;
+        self.create(
+            "projects",
+            json!({"name": project, "servers": ["echo"], "proxyModel": proxy_model}),
+        )
+        .await;
+        self.wait_running("echo").await;
+    }
+
     pub async fn wait_running(&self, server: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {

@@ -118,9 +118,19 @@ pub fn call(
     content: &str,
     context: &StageContext,
 ) -> Result<StageResult, PluginError> {
+    parse_result(&call_json(run, content, context)?)
+}
+
+/// Calls a stage function: content and context in, its result JSON out (for a host that
+/// reads the JSON into a type of its own).
+pub fn call_json(
+    run: StageFn,
+    content: &str,
+    context: &StageContext,
+) -> Result<String, PluginError> {
     let context = serde_json::to_string(context).map_err(PluginError::bad_message)?;
     let json = run(RStr::from_str(content), RStr::from_str(&context)).into_result()?;
-    parse_result(json.as_str())
+    Ok(json.into_string())
 }
 
 /// A stage's result JSON, as the host reads it.

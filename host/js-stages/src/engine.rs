@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pipeline::{ContentType, Section, StageContext, StageError, StageOutput};
+use pipeline::{Section, StageContext, StageError, StageOutput};
 use rquickjs::{
     Coerced, Context, Ctx, Exception, Function, Module, Object, Persistent, Runtime, Value,
     promise::PromiseState,
@@ -369,12 +369,7 @@ impl Engine {
         ctx: &StageContext,
     ) -> rquickjs::Result<Object<'js>> {
         let object = Object::new(js.clone())?;
-        let content_type = match ctx.content_type {
-            ContentType::ToolResult => "toolResult",
-            ContentType::Prompt => "prompt",
-            ContentType::Resource => "resource",
-        };
-        object.set("contentType", content_type)?;
+        object.set("contentType", ctx.content_type.as_str())?;
         object.set("sourceName", ctx.source_name.as_str())?;
         object.set("projectName", ctx.project_name.as_str())?;
         object.set("sessionId", ctx.session_id.as_str())?;

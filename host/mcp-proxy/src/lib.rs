@@ -94,7 +94,7 @@ pub use error::ProxyError;
 pub use http::{MCP_ROUTE, McpService, ProxyConfig, mcp_service, router};
 pub use http_client::{pooled_http_client, same_origin_redirect_policy, shared_http_client};
 pub use link::{ClientSession, ForwardContext, ForwardError, UpstreamLink, UpstreamTransport};
-pub use list_cache::{LIST_TTL, ListCache};
+pub use list_cache::{LIST_TTL, ListCache, Listed};
 pub use provider::{LinkProvider, SessionMode};
 pub use session::{NEWEST_PROTOCOL_VERSION, ProxySession, server_from_path};
 pub use sse::{MAX_SSE_EVENT_BYTES, SseError};

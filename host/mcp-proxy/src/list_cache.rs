@@ -20,7 +20,8 @@ use rmcp::model::{Prompt, Resource, ResourceTemplate, ServerNotification, Tool};
 pub const LIST_TTL: Duration = Duration::from_secs(5);
 
 /// One kind's kept list, and the invalidations seen so far.
-struct Slot<T> {
+#[doc(hidden)]
+pub struct Slot<T> {
     state: Mutex<SlotState<T>>,
 }
 
@@ -78,13 +79,18 @@ impl<T> Slot<T> {
 }
 
 /// The four lists of one link.
-#[derive(Default)]
 pub struct ListCache {
     tools: Slot<Tool>,
     prompts: Slot<Prompt>,
     resources: Slot<Resource>,
     templates: Slot<ResourceTemplate>,
-    ttl: Option<Duration>,
+    ttl: Duration,
+}
+
+impl Default for ListCache {
+    fn default() -> Self {
+        ListCache::with_ttl(LIST_TTL)
+    }
 }
 
 impl std::fmt::Debug for ListCache {
@@ -93,55 +99,46 @@ impl std::fmt::Debug for ListCache {
     }
 }
 
+/// An item type of one of the four lists: which slot of a [`ListCache`] keeps it.
+pub trait Listed: Sized {
+    #[doc(hidden)]
+    fn slot(cache: &ListCache) -> &Slot<Self>;
+}
+
+macro_rules! listed {
+    ($($item:ty => $field:ident),* $(,)?) => {
+        $(impl Listed for $item {
+            fn slot(cache: &ListCache) -> &Slot<Self> {
+                &cache.$field
+            }
+        })*
+    };
+}
+
+listed!(Tool => tools, Prompt => prompts, Resource => resources, ResourceTemplate => templates);
+
 impl ListCache {
     /// A cache whose lists live `ttl` (a zero TTL keeps nothing).
     pub fn with_ttl(ttl: Duration) -> ListCache {
         ListCache {
-            ttl: Some(ttl),
-            ..ListCache::default()
+            tools: Slot::default(),
+            prompts: Slot::default(),
+            resources: Slot::default(),
+            templates: Slot::default(),
+            ttl,
         }
     }
 
-    fn ttl(&self) -> Duration {
-        self.ttl.unwrap_or(LIST_TTL)
-    }
-
-    /// The instance's tools: kept, or from `fetch`.
-    pub async fn tools<E, Fut>(&self, fetch: impl FnOnce() -> Fut) -> Result<Arc<Vec<Tool>>, E>
-    where
-        Fut: Future<Output = Result<Vec<Tool>, E>>,
-    {
-        self.tools.get_or_fetch(self.ttl(), fetch).await
-    }
-
-    /// The instance's prompts: kept, or from `fetch`.
-    pub async fn prompts<E, Fut>(&self, fetch: impl FnOnce() -> Fut) -> Result<Arc<Vec<Prompt>>, E>
-    where
-        Fut: Future<Output = Result<Vec<Prompt>, E>>,
-    {
-        self.prompts.get_or_fetch(self.ttl(), fetch).await
-    }
-
-    /// The instance's resources: kept, or from `fetch`.
-    pub async fn resources<E, Fut>(
+    /// The instance's list of `T` (tools, prompts, resources or resource templates): kept,
+    /// or from `fetch`.
+    pub async fn get<T: Listed, E, Fut>(
         &self,
         fetch: impl FnOnce() -> Fut,
-    ) -> Result<Arc<Vec<Resource>>, E>
+    ) -> Result<Arc<Vec<T>>, E>
     where
-        Fut: Future<Output = Result<Vec<Resource>, E>>,
+        Fut: Future<Output = Result<Vec<T>, E>>,
     {
-        self.resources.get_or_fetch(self.ttl(), fetch).await
-    }
-
-    /// The instance's resource templates: kept, or from `fetch`.
-    pub async fn templates<E, Fut>(
-        &self,
-        fetch: impl FnOnce() -> Fut,
-    ) -> Result<Arc<Vec<ResourceTemplate>>, E>
-    where
-        Fut: Future<Output = Result<Vec<ResourceTemplate>, E>>,
-    {
-        self.templates.get_or_fetch(self.ttl(), fetch).await
+        T::slot(self).get_or_fetch(self.ttl, fetch).await
     }
 
     /// Drops what `notification` says changed (resources/list_changed covers the templates).
@@ -186,20 +183,20 @@ mod tests {
             Ok::<_, ()>(vec![tool("a")])
         };
         for _ in 0..3 {
-            assert_eq!(cache.tools(fetch).await.unwrap()[0].name, "a");
+            assert_eq!(cache.get(fetch).await.unwrap()[0].name, "a");
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
 
         cache.observe(&ServerNotification::PromptListChangedNotification(
             NotificationNoParam::default(),
         ));
-        cache.tools(fetch).await.unwrap();
+        cache.get(fetch).await.unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 1, "another kind changed");
 
         cache.observe(&ServerNotification::ToolListChangedNotification(
             NotificationNoParam::default(),
         ));
-        cache.tools(fetch).await.unwrap();
+        cache.get(fetch).await.unwrap();
         assert_eq!(
             fetches.load(Ordering::SeqCst),
             2,
@@ -207,7 +204,7 @@ mod tests {
         );
 
         tokio::time::sleep(Duration::from_millis(250)).await;
-        cache.tools(fetch).await.unwrap();
+        cache.get(fetch).await.unwrap();
         assert_eq!(fetches.load(Ordering::SeqCst), 3, "the TTL passed");
     }
 
@@ -215,7 +212,7 @@ mod tests {
     async fn a_fetch_that_overlaps_list_changed_is_not_kept() {
         let cache = ListCache::default();
         let stale = cache
-            .tools(|| async {
+            .get(|| async {
                 cache.observe(&ServerNotification::ToolListChangedNotification(
                     NotificationNoParam::default(),
                 ));
@@ -225,14 +222,14 @@ mod tests {
             .unwrap();
         assert_eq!(stale[0].name, "old");
         let fresh = cache
-            .tools(|| async { Ok::<_, ()>(vec![tool("new")]) })
+            .get(|| async { Ok::<_, ()>(vec![tool("new")]) })
             .await
             .unwrap();
         assert_eq!(fresh[0].name, "new");
-        let failed = cache.tools(|| async { Err::<Vec<Tool>, _>("down") }).await;
+        let failed = cache.get(|| async { Err::<Vec<Tool>, _>("down") }).await;
         assert_eq!(failed.unwrap()[0].name, "new", "kept, so not fetched");
         cache.clear();
-        let failed = cache.tools(|| async { Err::<Vec<Tool>, _>("down") }).await;
+        let failed = cache.get(|| async { Err::<Vec<Tool>, _>("down") }).await;
         assert_eq!(failed.unwrap_err(), "down");
     }
 }

@@ -10,10 +10,10 @@
 //!
 //! Dispatch is synchronous and runs inline on the runtime thread: a hook of the built-in
 //! plugins takes microseconds (`cargo xtask bench plugins`). Host calls that do I/O (listing
-//! prompts, creating a prompt request: HTTP requests to mcpd) run inside
-//! [`tokio::task::block_in_place`], which hands the worker's other tasks to another thread
-//! while this one waits; that needs the multi-threaded runtime (mcplocal has it), and on any
-//! other those host calls fail with an error saying so.
+//! prompts, creating a prompt request: HTTP requests to mcpd) are polled once and, when they
+//! must wait, finished inside [`tokio::task::block_in_place`], which hands the worker's other
+//! tasks to another thread while this one waits; that needs the multi-threaded runtime
+//! (mcplocal has it), and on any other those host calls fail with an error saying so.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use pipeline::{
-    BoxFuture, ContentType, Section, Stage, StageContext, StageError, StageOutput, StageRegistry,
+    BoxFuture, ContentType, Stage, StageContext, StageError, StageOutput, StageRegistry,
     StageSource,
 };
 
@@ -1050,38 +1050,25 @@ impl Stage for NativeStage {
     ) -> BoxFuture<'a, Result<StageOutput, StageError>> {
         Box::pin(async move {
             let context = plugin_host::StageContext {
-                content_type: match ctx.content_type {
-                    ContentType::ToolResult => "toolResult",
-                    ContentType::Prompt => "prompt",
-                    ContentType::Resource => "resource",
-                }
-                .to_owned(),
+                content_type: ctx.content_type.as_str().to_owned(),
                 source_name: ctx.source_name.clone(),
                 project_name: ctx.project_name.clone(),
                 session_id: ctx.session_id.clone(),
                 original_content: ctx.original_content.to_string(),
                 config: ctx.config.clone(),
             };
-            let result =
-                plugin_host::call_stage(self.decl.run, &content, &context).map_err(|error| {
-                    StageError::Failed {
-                        stage: self.name.clone(),
-                        message: format!("plugin `{}` ({}): {error}", self.plugin, error.kind()),
-                    }
-                })?;
-            Ok(StageOutput {
-                content: result.content,
-                sections: result.sections.map(|sections| {
-                    sections
-                        .into_iter()
-                        .map(|s| Section {
-                            id: s.id,
-                            title: s.title,
-                            content: s.content,
-                        })
-                        .collect()
-                }),
-                metadata: result.metadata,
+            let failed = |kind: &str, message: String| StageError::Failed {
+                stage: self.name.clone(),
+                message: format!("plugin `{}` ({kind}): {message}", self.plugin),
+            };
+            let json = plugin_host::call_json(self.decl.run, &content, &context)
+                .map_err(|error| failed(error.kind(), error.to_string()))?;
+            // The stage contract's JSON is `StageOutput`'s own serde form.
+            serde_json::from_str(&json).map_err(|error| {
+                failed(
+                    "bad message",
+                    format!("the stage returned invalid JSON: {error}"),
+                )
             })
         })
     }

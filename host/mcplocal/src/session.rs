@@ -560,7 +560,7 @@ impl<H: Hooks> ProjectSession<H> {
     ) -> Result<(u64, Arc<Vec<Tool>>), ErrorData> {
         let gathered = self
             .gather(Kind::Tools, context, |link| async move {
-                link.lists().tools(|| link.peer().list_all_tools()).await
+                link.lists().get(|| link.peer().list_all_tools()).await
             })
             .await?;
         let (names, tools) = namespaced(self.namespace(), gathered, |tool: &mut Tool| {
@@ -579,9 +579,7 @@ impl<H: Hooks> ProjectSession<H> {
     ) -> Result<(u64, Arc<Vec<Prompt>>), ErrorData> {
         let gathered = self
             .gather(Kind::Prompts, context, |link| async move {
-                link.lists()
-                    .prompts(|| link.peer().list_all_prompts())
-                    .await
+                link.lists().get(|| link.peer().list_all_prompts()).await
             })
             .await?;
         let (names, prompts) = namespaced(self.namespace(), gathered, |prompt: &mut Prompt| {
@@ -600,9 +598,7 @@ impl<H: Hooks> ProjectSession<H> {
     ) -> Result<(u64, Arc<Vec<Resource>>), ErrorData> {
         let gathered = self
             .gather(Kind::Resources, context, |link| async move {
-                link.lists()
-                    .resources(|| link.peer().list_all_resources())
-                    .await
+                link.lists().get(|| link.peer().list_all_resources()).await
             })
             .await?;
         let mut owners = ResourceMap::new();
@@ -628,7 +624,7 @@ impl<H: Hooks> ProjectSession<H> {
         let gathered = self
             .gather(Kind::Templates, context, |link| async move {
                 link.lists()
-                    .templates(|| link.peer().list_all_resource_templates())
+                    .get(|| link.peer().list_all_resource_templates())
                     .await
             })
             .await?;

@@ -19,6 +19,17 @@ pub enum ContentType {
     Resource,
 }
 
+impl ContentType {
+    /// The name stages see as `ctx.contentType` (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentType::ToolResult => "toolResult",
+            ContentType::Prompt => "prompt",
+            ContentType::Resource => "resource",
+        }
+    }
+}
+
 /// One piece of content a stage split off, reachable with `_resultId` + `_section`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {

@@ -129,20 +129,10 @@ impl PluginHost {
         let mut libraries: Vec<Library> = Vec::new();
         for (file, source) in files {
             let stamp = FileStamp::of(file);
-            let kept = self
-                .libraries
-                .iter()
-                .find(|l| &l.file == file && l.source == *source && stamp.is_some())
-                .filter(|l| l.stamp == stamp)
-                .cloned()
-                .map(Ok)
-                .or_else(|| {
-                    self.unloadable
-                        .iter()
-                        .find(|(f, s, _)| f == file && *s == stamp && stamp.is_some())
-                        .map(|(_, _, e)| Err(e.clone()))
-                });
-            match kept.unwrap_or_else(|| loader::load(file, *source)) {
+            let outcome = self
+                .as_before(file, *source, stamp)
+                .unwrap_or_else(|| loader::load(file, *source));
+            match outcome {
                 Ok(library) => match libraries.iter().find(|l| l.name == library.name) {
                     Some(first) => refused.push(LoadError::Duplicate {
                         plugin: library.name,
@@ -227,6 +217,28 @@ impl PluginHost {
             }
         }
         (host, refused)
+    }
+
+    /// What loading `file` gave this host, when the file has not changed since (`stamp` is
+    /// its stamp now): the library it loaded, or the refusal.
+    fn as_before(
+        &self,
+        file: &Path,
+        source: Source,
+        stamp: Option<FileStamp>,
+    ) -> Option<Result<Library, LoadError>> {
+        stamp?;
+        let library = self
+            .libraries
+            .iter()
+            .find(|l| l.file == file && l.source == source && l.stamp == stamp);
+        let refusal = || {
+            self.unloadable
+                .iter()
+                .find(|(f, s, _)| f == file && *s == stamp)
+                .map(|(_, _, e)| Err(e.clone()))
+        };
+        library.cloned().map(Ok).or_else(refusal)
     }
 
     /// Unique to each load or reload in the process.

@@ -14,7 +14,7 @@ pub mod services;
 
 pub use host::{Call, DispatchError, HookOrigin, Outcome, Plugin, PluginHost, PluginInfo};
 pub use loader::{FileStamp, LoadError};
-pub use plugin_api::stage::{StageContext, StageDecl, StageResult, call as call_stage};
+pub use plugin_api::stage::{StageContext, StageDecl, StageResult, call as call_stage, call_json};
 pub use plugin_api::{ContentKind, HookPoint, LogLevel, PluginError, schema::PromptEntry};
 pub use resolve::ResolveError;
 pub use search_path::{SearchDir, SearchPath, Source};

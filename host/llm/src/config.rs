@@ -144,6 +144,10 @@ pub struct ProviderConfig {
     /// The `anthropic-version` header (anthropic only; default 2023-06-01).
     #[serde(default)]
     pub anthropic_version: Option<String>,
+    /// A PEM file of CA certificates an https `baseUrl` is also trusted by (a private CA, a
+    /// TLS-inspecting proxy); the system's CA store is always trusted.
+    #[serde(default)]
+    pub ca_file: Option<String>,
 }
 
 fn default_max_concurrent() -> usize {
@@ -182,6 +186,7 @@ impl ProviderConfig {
             cooldown_ms: default_cooldown_ms(),
             temperature: None,
             anthropic_version: None,
+            ca_file: None,
         }
     }
 
@@ -256,7 +261,11 @@ impl ProviderConfig {
                 ));
             }
             (Some(url), _) => match reqwest::Url::parse(url) {
-                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
+                    if url.parse::<http::Uri>().is_err() {
+                        return Err(("baseUrl", format!("{url:?} is not an HTTP request URL")));
+                    }
+                }
                 Ok(_) => return Err(("baseUrl", format!("{url:?} is not an http(s) URL"))),
                 Err(e) => return Err(("baseUrl", format!("{url:?} is not a URL: {e}"))),
             },
@@ -304,6 +313,16 @@ impl ProviderConfig {
                 "anthropicVersion",
                 "only anthropic providers take it".into(),
             ));
+        }
+        if let Some(path) = &self.ca_file {
+            let path = Path::new(path);
+            if !path.is_absolute() {
+                return Err((
+                    "caFile",
+                    format!("{:?} must be an absolute path", path.display()),
+                ));
+            }
+            crate::http::read_ca_file(path).map_err(|e| ("caFile", e.to_string()))?;
         }
         Ok(())
     }

@@ -135,7 +135,7 @@ impl McpdSecrets {
                 unavailable(format!("mcpd at {} did not answer: {e}", self.base_url))
             })?;
         let status = response.status();
-        let body = crate::wire::read_limited(response, MAX_SECRET_BYTES)
+        let body = read_limited(response, MAX_SECRET_BYTES)
             .await
             .map_err(|e| unavailable(format!("reading mcpd's answer: {e}")))?;
         if !status.is_success() {
@@ -161,6 +161,25 @@ impl McpdSecrets {
             }),
         }
     }
+}
+
+/// A response body of at most `limit` bytes.
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    let too_large = || format!("larger than {limit} bytes");
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 impl KeyResolver for McpdSecrets {

@@ -6,15 +6,17 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use reqwest::StatusCode;
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use http::{HeaderMap, StatusCode, Uri};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::breaker::{Breaker, BreakerState, Refusal};
 use crate::clock::Clock;
 use crate::config::{DEFAULT_ANTHROPIC_VERSION, ProviderConfig, ProviderKind, Tier};
+use crate::http::{Failure, HttpClient};
 use crate::key::{ApiKey, KeyError, KeyResolver, KeySource};
-use crate::wire::{self, Answer, BodyError};
+use crate::wire::{self, Answer};
 
 /// Largest prompt accepted (characters of system + prompt).
 pub const MAX_PROMPT_CHARS: usize = 1 << 20;
@@ -179,7 +181,8 @@ struct Figures {
 pub struct Provider {
     config: ProviderConfig,
     url: String,
-    http: reqwest::Client,
+    /// `None` when the provider cannot be used (`unusable` says why).
+    http: Option<(Uri, HttpClient)>,
     semaphore: Semaphore,
     breaker: Breaker,
     resolver: Arc<dyn KeyResolver>,
@@ -211,8 +214,8 @@ fn now_ms() -> u64 {
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by model APIs).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
     let seconds: f64 = value.trim().parse().ok()?;
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
 }
@@ -228,16 +231,19 @@ impl Provider {
             ProviderKind::Anthropic => "/v1/messages",
         };
         let url = format!("{}{endpoint}", config.base_url());
-        let unusable = url.starts_with("https:").then(|| {
-            format!(
-                "{url} needs TLS, which this build does not include yet; use an http endpoint (a local server or gateway)"
-            )
-        });
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout())
-            .connect_timeout(config.connect_timeout())
-            .build()
-            .unwrap_or_default();
+        let client = url
+            .parse::<Uri>()
+            .map_err(|e| format!("{url} is not a request URL: {e}"))
+            .and_then(|uri| {
+                let ca_file = config.ca_file.as_deref().map(std::path::Path::new);
+                HttpClient::new(&uri, ca_file, config.timeout(), config.connect_timeout())
+                    .map(|client| (uri, client))
+                    .map_err(|e| e.to_string())
+            });
+        let (http, unusable) = match client {
+            Ok(client) => (Some(client), None),
+            Err(reason) => (None, Some(reason)),
+        };
         Provider {
             semaphore: Semaphore::new(config.max_concurrent),
             breaker: Breaker::new(config.failure_threshold, config.cooldown(), clock),
@@ -319,9 +325,10 @@ impl Provider {
 
     /// Sends one request, within the breaker and the concurrency bound.
     pub async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError> {
-        if let Some(reason) = &self.unusable {
-            return Err(ProviderError::Unsupported(reason.clone()));
-        }
+        let Some((uri, http)) = &self.http else {
+            let reason = self.unusable.clone().unwrap_or_default();
+            return Err(ProviderError::Unsupported(reason));
+        };
         let chars = request.prompt.chars().count()
             + request.system.as_deref().map_or(0, |s| s.chars().count());
         if chars > MAX_PROMPT_CHARS {
@@ -339,7 +346,7 @@ impl Provider {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let result = self.send(request).await;
+        let result = self.send(uri, http, request).await;
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         match &result {
             Ok(_) => {
@@ -384,52 +391,68 @@ impl Provider {
         })
     }
 
-    async fn send(&self, request: &CompletionRequest) -> Result<Answer, ProviderError> {
+    async fn send(
+        &self,
+        uri: &Uri,
+        http: &HttpClient,
+        request: &CompletionRequest,
+    ) -> Result<Answer, ProviderError> {
         let key = self.key().await.map_err(ProviderError::Key)?;
         let temperature = self.config.temperature;
-        let builder = match self.config.kind {
+        let secret = |value: String| {
+            HeaderValue::try_from(value)
+                .map(|mut value| {
+                    value.set_sensitive(true);
+                    value
+                })
+                .map_err(|_| {
+                    ProviderError::Unsupported(format!(
+                        "the key from {} is not a valid HTTP header value",
+                        self.config.key_source()
+                    ))
+                })
+        };
+        let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
+        let body = match self.config.kind {
             ProviderKind::OpenAiCompatible => {
-                let body = wire::openai_body(&self.config.model, request, temperature);
-                let builder = self.http.post(&self.url).json(&body);
-                match &key {
-                    Some(key) => builder.bearer_auth(key.expose()),
-                    None => builder,
+                if let Some(key) = &key {
+                    headers.push((AUTHORIZATION, secret(format!("Bearer {}", key.expose()))?));
                 }
+                wire::openai_body(&self.config.model, request, temperature)
             }
             ProviderKind::Anthropic => {
-                let body = wire::anthropic_body(&self.config.model, request, temperature);
                 let version = self
                     .config
                     .anthropic_version
                     .as_deref()
                     .unwrap_or(DEFAULT_ANTHROPIC_VERSION);
-                let builder = self
-                    .http
-                    .post(&self.url)
-                    .header("anthropic-version", version)
-                    .json(&body);
-                match &key {
-                    Some(key) => builder.header("x-api-key", key.expose()),
-                    None => builder,
+                let version = HeaderValue::from_str(version).map_err(|_| {
+                    ProviderError::Unsupported(format!(
+                        "anthropicVersion {version:?} is not an HTTP header value"
+                    ))
+                })?;
+                headers.push((HeaderName::from_static("anthropic-version"), version));
+                if let Some(key) = &key {
+                    headers.push((
+                        HeaderName::from_static("x-api-key"),
+                        secret(key.expose().to_owned())?,
+                    ));
                 }
+                wire::anthropic_body(&self.config.model, request, temperature)
             }
         };
         let scrub = |text: String| match &key {
             Some(key) if !key.expose().is_empty() => text.replace(key.expose(), "****"),
             _ => text,
         };
-        let response = builder.send().await.map_err(|e| self.transport_error(&e))?;
-        let status = response.status();
-        let wait = retry_after(response.headers());
-        let body = match wire::read_limited(response, MAX_RESPONSE_BYTES).await {
-            Ok(body) => body,
-            Err(BodyError::TooLarge(limit)) => {
-                return Err(ProviderError::Malformed(format!(
-                    "answer larger than {limit} bytes"
-                )));
-            }
-            Err(BodyError::Read(e)) => return Err(self.transport_error(&e)),
-        };
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| ProviderError::Malformed(format!("cannot write the request: {e}")))?;
+        let answered = http
+            .post_json(uri, headers, body, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(|failure| self.transport_error(failure))?;
+        let (status, body) = (answered.status, answered.body);
+        let wait = retry_after(&answered.headers);
         if status.is_success() {
             let parsed = match self.config.kind {
                 ProviderKind::OpenAiCompatible => wire::openai_answer(&body),
@@ -466,32 +489,18 @@ impl Provider {
         })
     }
 
-    fn transport_error(&self, e: &reqwest::Error) -> ProviderError {
+    fn transport_error(&self, failure: Failure) -> ProviderError {
         let url = self.url.clone();
-        if e.is_timeout() {
-            ProviderError::Timeout {
+        match failure {
+            Failure::Timeout => ProviderError::Timeout {
                 url,
                 timeout_ms: self.config.timeout_ms,
-            }
-        } else if e.is_connect() {
-            ProviderError::Connect {
-                url,
-                reason: root_cause(e),
-            }
-        } else {
-            ProviderError::Transport {
-                url,
-                reason: root_cause(e),
+            },
+            Failure::Connect(reason) => ProviderError::Connect { url, reason },
+            Failure::Transport(reason) => ProviderError::Transport { url, reason },
+            Failure::TooLarge(limit) => {
+                ProviderError::Malformed(format!("answer larger than {limit} bytes"))
             }
         }
     }
-}
-
-/// The innermost cause of a reqwest error ("Connection refused (os error 111)").
-fn root_cause(e: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }

@@ -6,35 +6,6 @@ use serde_json::Value;
 
 use crate::provider::CompletionRequest;
 
-/// Reads a response body of at most `limit` bytes.
-pub(crate) async fn read_limited(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, BodyError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(BodyError::TooLarge(limit));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
-        if body.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum BodyError {
-    #[error("response larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("{0}")]
-    Read(reqwest::Error),
-}
-
 /// What a successful answer carries, whatever the format.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Answer {

@@ -296,22 +296,3 @@ async fn when_everything_fails_the_error_names_each_provider() {
     }
     assert!(!text.contains('\n'));
 }
-
-#[tokio::test]
-async fn an_https_provider_is_reported_unusable_without_a_request() {
-    let good = serve(|_, _| async { openai_reply("plain http") }).await;
-    let router = make_router(vec![
-        anthropic("hosted", "https://api.anthropic.com"),
-        openai("good", &good.url),
-    ]);
-    assert_eq!(answer(&router, Tier::Fast).await.provider, "good");
-    let hosted = &router.status().providers[0];
-    assert_eq!(hosted.requests, 0);
-    assert!(
-        hosted
-            .unusable
-            .as_deref()
-            .is_some_and(|u| u.contains("needs TLS")),
-        "{hosted:?}"
-    );
-}

@@ -1,5 +1,6 @@
-//! Loopback model servers for the tests: an axum server on 127.0.0.1:0 whose every request is
-//! recorded (method, path, headers, JSON body) and answered by the test's handler.
+//! Loopback model servers for the tests: an axum server on 127.0.0.1:0 (plain, or https with
+//! a certificate of a test CA) whose every request is recorded (method, path, headers, JSON
+//! body) and answered by the test's handler.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -47,6 +48,8 @@ pub struct Server {
     pub url: String,
     pub log: Arc<Mutex<Vec<Recorded>>>,
     pub max_in_flight: Arc<AtomicUsize>,
+    /// TLS handshakes completed (https servers only).
+    handshakes: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -64,10 +67,31 @@ impl Server {
     pub fn count(&self) -> usize {
         self.log.lock().expect("log").len()
     }
+
+    pub fn handshakes(&self) -> usize {
+        self.handshakes.load(Ordering::SeqCst)
+    }
 }
 
 /// Starts a server; `handler(request, n)` answers the n-th request (from 0).
 pub async fn serve<F, Fut>(handler: F) -> Server
+where
+    F: Fn(Recorded, usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send + 'static,
+{
+    serve_on(None, handler).await
+}
+
+/// [`serve`] over TLS with `identity`'s certificate: the URL is `https://localhost:PORT`.
+pub async fn serve_tls<F, Fut>(identity: &ServerIdentity, handler: F) -> Server
+where
+    F: Fn(Recorded, usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send + 'static,
+{
+    serve_on(Some(identity.acceptor()), handler).await
+}
+
+async fn serve_on<F, Fut>(tls: Option<tokio_rustls::TlsAcceptor>, handler: F) -> Server
 where
     F: Fn(Recorded, usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send + 'static,
@@ -107,14 +131,32 @@ where
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let port = listener.local_addr().expect("addr").port();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let (url, task) = match tls {
+        None => (
+            format!("http://127.0.0.1:{port}"),
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            }),
+        ),
+        Some(acceptor) => (format!("https://localhost:{port}"), {
+            let handshakes = handshakes.clone();
+            tokio::spawn(async move {
+                let tls = TlsListener {
+                    listener,
+                    acceptor,
+                    handshakes,
+                };
+                let _ = axum::serve(tls, app).await;
+            })
+        }),
+    };
     Server {
         url,
         log,
         max_in_flight,
+        handshakes,
         task,
     }
 }
@@ -256,4 +298,98 @@ pub async fn answer(router: &LlmRouter, tier: Tier) -> Completion {
         .complete(tier, &CompletionRequest::new("Summarize.", 20))
         .await
         .expect("an answer")
+}
+
+/// A test certificate authority, its PEM file (a provider's `caFile`), and what it signs.
+pub struct TestCa {
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    pem_file: tempfile::NamedTempFile,
+}
+
+impl TestCa {
+    pub fn new(name: &str) -> TestCa {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("CA certificate");
+        let pem_file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(pem_file.path(), cert.pem()).expect("write CA");
+        TestCa {
+            issuer: rcgen::Issuer::new(params, key),
+            pem_file,
+        }
+    }
+
+    /// The PEM file of the CA certificate, as a `caFile` value.
+    pub fn file(&self) -> String {
+        self.pem_file.path().display().to_string()
+    }
+
+    /// A server certificate for `names` (DNS names or IP addresses), signed by this CA.
+    pub fn identity(&self, names: &[&str]) -> ServerIdentity {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let params = rcgen::CertificateParams::new(names).expect("params");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &self.issuer).expect("certificate");
+        ServerIdentity {
+            cert: cert.der().clone(),
+            key: key.serialize_der(),
+        }
+    }
+}
+
+/// A server's certificate and private key.
+pub struct ServerIdentity {
+    cert: rustls::pki_types::CertificateDer<'static>,
+    key: Vec<u8>,
+}
+
+impl ServerIdentity {
+    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key.clone().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![self.cert.clone()], key)
+        .expect("server config");
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
+}
+
+/// TCP connections after a TLS handshake; failed handshakes (a client refusing the
+/// certificate) are dropped and the next connection accepted.
+struct TlsListener {
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    handshakes: Arc<AtomicUsize>,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.listener.accept().await else {
+                continue;
+            };
+            let handshake = self.acceptor.accept(tcp);
+            if let Ok(Ok(tls)) =
+                tokio::time::timeout(std::time::Duration::from_secs(5), handshake).await
+            {
+                self.handshakes.fetch_add(1, Ordering::SeqCst);
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
+    }
 }

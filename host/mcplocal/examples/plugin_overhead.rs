@@ -1,11 +1,14 @@
 //! What the `default` plugin adds to a `tools/call` through mcplocal, end to end: a client
 //! calls the same tool of the same project, through mcpd, on two endpoints of this process —
 //! one served with `PassThrough` hooks, one with `PluginHooks` running the `default` plugin
-//! cdylib (in an ungated session: after `begin_session`) — in alternating rounds, so drift
-//! of the machine affects both alike. Prints one JSON line (microseconds per call).
+//! cdylib (in an ungated session: after `begin_session`; its content-pipeline part running the
+//! `default` pipeline, as mcplocal runs it) — alternating call by call, so drift
+//! of the machine affects both alike; per round the difference of the two means, and the
+//! median and quartiles of those differences over the rounds. Prints one JSON line
+//! (microseconds per call).
 //!
 //! `plugin-overhead --mcpd URL --server-command MCP_TEST_SERVER --dir PLUGIN_DIR [--rounds R]
-//! [--calls N]`: creates server `echo` (that command) and project `bench` in the mcpd, waits
+//! [--calls N] [--control]`: creates server `echo` (that command) and project `bench` in the mcpd, waits
 //! for the server to run, then measures its `echo` tool (`cargo xtask bench plugins` runs it
 //! against a release mcpd and mcp-test-server).
 
@@ -13,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mcplocal::content::{ContentPipelines, DEFAULT_PIPELINE};
 use mcplocal::{
     BeforeToolCall, Hooks, McpdServices, PassThrough, PluginHooks, Plugins, ProjectConfig,
     ProjectUpstreams, SessionClient, SessionInfo, Target, mcp_service,
@@ -51,17 +55,34 @@ async fn connect(url: &str) -> anyhow::Result<RunningService<RoleClient, ()>> {
     )
 }
 
-/// Mean time of `calls` sequential calls.
-async fn round(
-    client: &RunningService<RoleClient, ()>,
+/// `pairs` calls on each of `a` and `b`, alternating call by call (and which goes first), so
+/// that the machine's drift falls on both alike: the mean of each, in µs.
+async fn interleaved(
+    a: &RunningService<RoleClient, ()>,
+    b: &RunningService<RoleClient, ()>,
     call: &CallToolRequestParams,
-    calls: usize,
-) -> anyhow::Result<Duration> {
-    let started = Instant::now();
-    for _ in 0..calls {
-        client.call_tool(call.clone()).await?;
+    pairs: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let (mut a_total, mut b_total) = (Duration::ZERO, Duration::ZERO);
+    for i in 0..pairs {
+        let order = if i % 2 == 0 {
+            [(a, 0), (b, 1)]
+        } else {
+            [(b, 1), (a, 0)]
+        };
+        for (client, which) in order {
+            let started = Instant::now();
+            client.call_tool(call.clone()).await?;
+            let took = started.elapsed();
+            if which == 0 {
+                a_total += took;
+            } else {
+                b_total += took;
+            }
+        }
     }
-    Ok(started.elapsed() / calls.max(1) as u32)
+    let mean = |total: Duration| total.as_secs_f64() * 1e6 / pairs.max(1) as f64;
+    Ok((mean(a_total), mean(b_total)))
 }
 
 /// Creates server `echo` running `command` and project `bench` (proxyModel `default`), and
@@ -148,8 +169,8 @@ async fn main() -> anyhow::Result<()> {
     let (mcpd, command) = (need("--mcpd")?, need("--server-command")?);
     let (project, tool) = ("bench", "echo");
     let dir = PathBuf::from(need("--dir")?);
-    let rounds: usize = arg(&args, "--rounds").map_or(Ok(15), |v| v.parse())?;
-    let calls: usize = arg(&args, "--calls").map_or(Ok(400), |v| v.parse())?;
+    let rounds: usize = arg(&args, "--rounds").map_or(Ok(30), |v| v.parse())?;
+    let calls: usize = arg(&args, "--calls").map_or(Ok(200), |v| v.parse())?;
 
     let files: Vec<(PathBuf, Source)> = ["gate", "content_pipeline", "default"]
         .iter()
@@ -170,20 +191,39 @@ async fn main() -> anyhow::Result<()> {
     create_and_wait(&mcpd, &command).await?;
     let upstreams =
         Arc::new(ProjectUpstreams::connect(&mcpd, project, Duration::from_secs(30)).await?);
-    let hooks = PluginHooks::new(plugins, project, "default", McpdServices::new(&mcpd))?;
+    // As mcplocal serves a project whose proxyModel is `default`: the content-pipeline part
+    // runs the `default` pipeline (passthrough, paginate) over every result, with a home for
+    // its cache and no language model.
+    let home = tempfile::tempdir()?;
+    let models = Arc::new(llm::LlmRouter::new(
+        Vec::new(),
+        Arc::new(llm::EnvKeys),
+        llm::RouterOptions::default(),
+    ));
+    let native = Arc::new(mcplocal::plugins::NativeStages::new(plugins.clone()));
+    let content = ContentPipelines::load(Some(home.path()), models, Some(native));
+    let hooks = PluginHooks::new(plugins, project, "default", McpdServices::new(&mcpd))?
+        .with_content(content, DEFAULT_PIPELINE);
     let plain = connect(&serve(upstreams.clone(), PassThrough).await?).await?;
-    let plugin = connect(&serve(upstreams, hooks.clone()).await?).await?;
+    // `--control`: the second endpoint runs `PassThrough` too, so the figure is the method's
+    // own bias and spread (an A/A comparison).
+    let control = args.iter().any(|a| a == "--control");
+    let plugin = if control {
+        connect(&serve(upstreams, PassThrough).await?).await?
+    } else {
+        connect(&serve(upstreams, hooks.clone()).await?).await?
+    };
     let mut begin = CallToolRequestParams::new("begin_session");
     begin.arguments = serde_json::json!({"description": "benchmark the tool call overhead"})
         .as_object()
         .cloned();
-    plugin.call_tool(begin).await?;
+    if !control {
+        plugin.call_tool(begin).await?;
+    }
 
     let mut call = CallToolRequestParams::new(tool);
     call.arguments = serde_json::json!({"text": "hello"}).as_object().cloned();
-    for client in [&plain, &plugin] {
-        round(client, &call, calls).await?;
-    }
+    interleaved(&plain, &plugin, &call, calls).await?;
     // An ungated session of the plugin's own, for the hooks measured alone.
     let session = SessionInfo {
         id: u64::MAX,
@@ -206,26 +246,22 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let (mut plain_us, mut plugin_us, mut added_us) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..rounds {
-        // Alternate which endpoint goes first.
-        let (a, b) = if i % 2 == 0 {
-            (&plain, &plugin)
-        } else {
-            (&plugin, &plain)
-        };
-        let first = round(a, &call, calls).await?.as_secs_f64() * 1e6;
-        let second = round(b, &call, calls).await?.as_secs_f64() * 1e6;
-        let (p, d) = if i % 2 == 0 {
-            (first, second)
-        } else {
-            (second, first)
-        };
+    for _ in 0..rounds {
+        let (p, d) = interleaved(&plain, &plugin, &call, calls).await?;
         plain_us.push(p);
         plugin_us.push(d);
         added_us.push(d - p);
     }
+    added_us.sort_by(f64::total_cmp);
+    let quartile = |q: usize| {
+        added_us
+            .get(added_us.len() * q / 4)
+            .copied()
+            .unwrap_or_default()
+    };
+    let (added_p25, added_p75) = (quartile(1), quartile(3));
     println!(
-        r#"{{"hooks_alone_us": {:.2}, "pass_through_us": {:.1}, "default_us": {:.1}, "added_us": {:.1}, "rounds": {rounds}, "calls_per_round": {calls}}}"#,
+        r#"{{"hooks_alone_us": {:.2}, "pass_through_us": {:.1}, "default_us": {:.1}, "added_us": {:.1}, "added_p25_us": {added_p25:.1}, "added_p75_us": {added_p75:.1}, "rounds": {rounds}, "calls_per_round": {calls}}}"#,
         median(alone_us),
         median(plain_us),
         median(plugin_us),

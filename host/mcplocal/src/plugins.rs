@@ -789,6 +789,12 @@ impl PluginHooks {
     }
 }
 
+/// The request part of onToolCallAfter's message.
+#[derive(Serialize)]
+struct ToolNamed<'a> {
+    name: Option<&'a str>,
+}
+
 /// The message of the hooks that see a request and its result.
 #[derive(Serialize)]
 struct RequestAndResult<'a, Q, R> {
@@ -912,7 +918,9 @@ impl Hooks for PluginHooks {
         };
         // The hook sees the tool's name on its server: `Hooks::after_tool_call` is not given
         // the client's request.
-        let request = json!({ "name": target.map(|t| t.name.as_str()) });
+        let request = ToolNamed {
+            name: target.map(|t| t.name.as_str()),
+        };
         let server = target.map(|t| t.server.as_str());
         self.result(session, server, HookPoint::ToolCallAfter, &request, result)
             .map(CallToolResponse::Complete)

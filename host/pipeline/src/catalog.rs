@@ -235,12 +235,17 @@ impl ProxyModelCatalog {
         snapshot
     }
 
-    /// The ProxyModel called `name`, as the files are now.
+    /// The ProxyModel called `name`, as the files are now. A built-in is answered without
+    /// looking at the files (no local file can take a built-in's name): this runs on every
+    /// tool call of a plugin-served project, most of which use the built-in `default`.
     pub fn get(
         &self,
         name: &str,
         registry: &dyn StageRegistry,
     ) -> Result<Arc<Pipeline>, CatalogError> {
+        if let Some(builtin) = self.builtins.iter().find(|p| p.name == name) {
+            return Ok(builtin.clone());
+        }
         let snapshot = self.snapshot(registry);
         snapshot
             .get(name)

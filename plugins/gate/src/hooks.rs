@@ -65,16 +65,18 @@ pub fn tool_call_before(
     context: &HookContext<'_>,
     message: &str,
 ) -> Result<HookOutcome, PluginError> {
-    let request: Map<String, Value> = parse(message)?;
-    let name = request
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let arguments = request.get("arguments").and_then(Value::as_object);
+    // Every call passes here: only the name is read (borrowed, the rest skipped), the whole
+    // request only for the gate's own two tools.
+    let call: ToolName<'_> = serde_json::from_str(message).map_err(PluginError::bad_message)?;
+    let name = call.name.as_ref();
     let gated = sessions::is_gated(context.session_id);
+    let arguments =
+        |request: &Map<String, Value>| request.get("arguments").and_then(Value::as_object).cloned();
     match name {
-        BEGIN_SESSION => begin_session(context, arguments),
-        PROPOSE_PROMPT if !gated => propose_prompt(context, arguments),
+        BEGIN_SESSION => begin_session(context, arguments(&parse(message)?).as_ref()),
+        PROPOSE_PROMPT if !gated => {
+            propose_prompt(context, arguments(&parse(message)?).as_ref())
+        }
         _ if gated => Err(PluginError::Refused(
             format!(
                 "tool `{name}` is not available yet: call {BEGIN_SESSION} with a description of your task first, then the project's tools appear"
@@ -200,6 +202,13 @@ fn string_argument<'a>(
         ));
     }
     Ok(value)
+}
+
+/// The `name` of a `tools/call` request.
+#[derive(serde::Deserialize)]
+struct ToolName<'a> {
+    #[serde(borrow, default)]
+    name: std::borrow::Cow<'a, str>,
 }
 
 fn parse(message: &str) -> Result<Map<String, Value>, PluginError> {

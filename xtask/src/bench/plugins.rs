@@ -12,8 +12,9 @@
 //!
 //! - A `tools/call` end to end through mcplocal's project endpoint and mcpd to
 //!   `mcp-test-server`'s `echo`, with the `default` plugin (an ungated session) versus
-//!   `PassThrough` hooks, in alternating rounds (mcplocal's `plugin-overhead` example); and
-//!   the same two hooks of mcplocal's `PluginHooks` called in process, without the network.
+//!   `PassThrough` hooks, alternating call by call (mcplocal's `plugin-overhead` example),
+//!   next to a control run of two `PassThrough` endpoints (the method's own noise); and the
+//!   same two hooks of mcplocal's `PluginHooks` called in process, without the network.
 //!
 //! The measuring programs are plugin-host's `plugin-bench` and mcplocal's `plugin-overhead`
 //! examples, in release builds, with the plugin cdylibs built in release next to them.
@@ -29,6 +30,9 @@ use crate::run::{output, root, status};
 const LOAD_ROUNDS: usize = 15;
 
 pub fn run() -> Result<(), String> {
+    // One build, so one feature set for every crate (separate invocations unify features
+    // differently and rebuild the shared dependencies each time): the plugin cdylibs, mcpd and
+    // the test server, and the two measuring examples (`--example` alone builds no binaries).
     let mut build = Command::new("cargo");
     build.args(["build", "--release"]);
     for krate in [
@@ -36,18 +40,22 @@ pub fn run() -> Result<(), String> {
         "content-pipeline",
         "default",
         "test-plugin-extends-gate",
+        "plugin-host",
+        "mcpd",
+        "test-mcp-server",
+        "mcplocal",
     ] {
         build.args(["-p", krate]);
     }
-    status(&mut build)?;
-    status(Command::new("cargo").args([
-        "build",
-        "--release",
-        "-p",
-        "plugin-host",
+    build.args([
+        "--lib",
+        "--bins",
         "--example",
         "plugin-bench",
-    ]))?;
+        "--example",
+        "plugin-overhead",
+    ]);
+    status(&mut build)?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
@@ -70,32 +78,37 @@ pub fn run() -> Result<(), String> {
     }
     let (load, dlopen) = (median(load), median(dlopen));
 
-    status(Command::new("cargo").args([
-        "build",
-        "--release",
-        "-p",
-        "mcpd",
-        "-p",
-        "test-mcp-server",
-        "-p",
-        "mcplocal",
-        "--example",
-        "plugin-overhead",
-    ]))?;
-    let (daemon, _) = start(TempHome::new("plugins"), None)?;
-    let overhead = output(
-        Command::new(target.join("examples").join("plugin-overhead"))
+    // Each run gets its own mcpd (the program creates its server and project); the control
+    // run compares two PassThrough endpoints, which shows the method's own bias and spread.
+    let overhead_run = |control: bool| -> Result<String, String> {
+        let (daemon, _) = start(TempHome::new("plugins"), None)?;
+        let mut command = Command::new(target.join("examples").join("plugin-overhead"));
+        command
             .arg("--mcpd")
             .arg(&daemon.url)
             .arg("--server-command")
             .arg(target.join("mcp-test-server"))
             .arg("--dir")
-            .arg(&target),
-    )?;
-    drop(daemon);
+            .arg(&target);
+        if control {
+            command.arg("--control");
+        }
+        output(&mut command)
+    };
+    let overhead = overhead_run(false)?;
+    let control = overhead_run(true)?;
     let pass_through = field(&overhead, "pass_through_us")?;
     let with_default = field(&overhead, "default_us")?;
     let added = field(&overhead, "added_us")?;
+    let (added_p25, added_p75) = (
+        field(&overhead, "added_p25_us")?,
+        field(&overhead, "added_p75_us")?,
+    );
+    let control_added = field(&control, "added_us")?;
+    let (control_p25, control_p75) = (
+        field(&control, "added_p25_us")?,
+        field(&control, "added_p75_us")?,
+    );
     let alone = field(&overhead, "hooks_alone_us")?;
 
     let mut report = String::new();
@@ -131,7 +144,7 @@ pub fn run() -> Result<(), String> {
     );
     let _ = writeln!(
         report,
-        "| what `default` adds per tools/call (median of per-round differences) | {added:.1} µs | | | < 20 µs |"
+        "| what `default` adds per tools/call (median of per-round differences; quartiles {added_p25:.1} / {added_p75:.1}) | {added:.1} µs | control, `PassThrough` against `PassThrough`: {control_added:.1} µs (quartiles {control_p25:.1} / {control_p75:.1}) | | < 20 µs |"
     );
     print!("{report}");
     Ok(())

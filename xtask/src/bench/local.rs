@@ -10,7 +10,9 @@
 //!   process. The projects have that one server, `proxyModel: content-pipeline` and
 //!   `prefixMode: never` (the tool is `echo` on every path).
 //! - A merged `tools/list` over 50 servers of 40 tools (`mcp-test-server --extra-tools 30`)
-//!   through mcplocal on one warm session, against one of those servers' list through mcpd.
+//!   through mcplocal on one warm session, against one of those servers' list through mcpd,
+//!   and against one server of 2,000 tools (`--extra-tools 1990`) listed through mcpd and
+//!   through a one-server mcplocal project: the same number of tools without a merge.
 //! - mcplocal's RSS (its `/health` names its pid) after start and after the load.
 //!
 //! Everything runs the release binaries over loopback, with a temporary `$MCPCTL_HOME`.
@@ -29,6 +31,9 @@ use crate::run::status;
 
 /// Latency runs per target; the one with the median p50 is reported.
 const LATENCY_ROUNDS: usize = 3;
+/// One server with as many tools as the whole wide project (10 + 1,990 = 2,000): what a
+/// client pays to receive 2,000 tools at all, without a merge.
+const BIG_EXTRA_TOOLS: usize = 1_990;
 /// Servers of the wide project, and the extra tools of each (10 of its own + 30 = 40).
 const WIDE_SERVERS: usize = 50;
 const WIDE_EXTRA_TOOLS: usize = 30;
@@ -448,19 +453,30 @@ fn measure(
         created.push(("servers", name.clone()));
         wide.push(name);
     }
+    let big = format!("{tag}-big");
+    create_server(
+        daemon,
+        &big,
+        &format!(r#""command":"{server_path}","args":["--extra-tools","{BIG_EXTRA_TOOLS}"]"#),
+    )?;
+    created.push(("servers", big.clone()));
+    let big_project = format!("{tag}-p-big");
+    create_project(daemon, &big_project, std::slice::from_ref(&big), never)?;
+    created.push(("projects", big_project.clone()));
     let wide_project = format!("{tag}-p-wide");
     create_project(daemon, &wide_project, &wide, "")?;
     created.push(("projects", wide_project.clone()));
     let one_project = format!("{tag}-p-one");
     create_project(daemon, &one_project, &wide[..1], never)?;
     created.push(("projects", one_project.clone()));
-    wait_running(daemon, None, WIDE_SERVERS + 2)?;
+    wait_running(daemon, None, WIDE_SERVERS + 3)?;
     eprintln!(
         "xtask: {WIDE_SERVERS} wide servers Running after {:.1} s",
         started.elapsed().as_secs_f64()
     );
     load_project(&local, &wide_project)?;
     load_project(&local, &one_project)?;
+    load_project(&local, &big_project)?;
     let rounds = LIST_ROUNDS.to_string();
     let list = |url: String| {
         let json = bench(&["list", "--url", &url, "--rounds", &rounds, "--warmup", "10"])?;
@@ -470,6 +486,8 @@ fn measure(
     let merged = list(format!("{}/projects/{wide_project}/mcp", local.url))?;
     let one_local = list(format!("{}/projects/{one_project}/mcp", local.url))?;
     let one_mcpd = list(format!("{}/api/v1/mcp/{}", daemon.url, wide[0]))?;
+    let big_local = list(format!("{}/projects/{big_project}/mcp", local.url))?;
+    let big_mcpd = list(format!("{}/api/v1/mcp/{big}", daemon.url))?;
     let tools = num(&merged, &["tools"]);
     let expected = (WIDE_SERVERS * (10 + WIDE_EXTRA_TOOLS)) as f64;
     if tools != expected {
@@ -500,6 +518,23 @@ fn measure(
         ms(num(&one_local, &["all_pages", "p50_us"]) / 1000.0),
         ms(one_p50 / 1000.0),
         ratio(num(&one_local, &["all_pages", "p50_us"]), one_p50)
+    );
+    let big_p50 = num(&big_mcpd, &["all_pages", "p50_us"]);
+    let _ = writeln!(
+        verdicts,
+        "| merged list (all pages) / one 2,000-tool server's list through mcpd | {} | one 2,000-tool server through mcpd {} ({:.0} pages) | {} | | |",
+        ms(all_p50 / 1000.0),
+        ms(big_p50 / 1000.0),
+        num(&big_mcpd, &["pages"]),
+        ratio(all_p50, big_p50)
+    );
+    let _ = writeln!(
+        verdicts,
+        "| `tools/list` of one 2,000-tool server through mcplocal (project of one; {:.0} pages) | {} | through mcpd {} | {} | | |",
+        num(&big_local, &["pages"]),
+        ms(num(&big_local, &["all_pages", "p50_us"]) / 1000.0),
+        ms(big_p50 / 1000.0),
+        ratio(num(&big_local, &["all_pages", "p50_us"]), big_p50)
     );
     let _ = writeln!(
         notes,

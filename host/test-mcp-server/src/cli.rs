@@ -32,7 +32,7 @@ pub struct Args {
     pub stderr_lines: u32,
 
     /// Offer this many more tools, `extra_1` … `extra_N`, each returning its `text` (wide
-    /// tool lists for benchmarks; at most 1000).
+    /// tool lists for benchmarks; at most 5000).
     #[arg(long, value_name = "N", default_value_t = 0,
           value_parser = clap::value_parser!(u32).range(0..=i64::from(crate::tools::extra::MAX_EXTRA_TOOLS)))]
     pub extra_tools: u32,

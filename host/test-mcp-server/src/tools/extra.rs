@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::server::TestServer;
 
 /// Most extra tools one process offers.
-pub const MAX_EXTRA_TOOLS: u32 = 1_000;
+pub const MAX_EXTRA_TOOLS: u32 = 5_000;
 
 /// A router with the `count` extra tools.
 pub fn router(count: u32) -> ToolRouter<TestServer> {

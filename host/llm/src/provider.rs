@@ -165,7 +165,8 @@ pub struct ProviderStatus {
     /// Median of the last 64 successful requests.
     pub latency_p50_ms: Option<f64>,
     pub last_error: Option<RecentError>,
-    /// Set when the provider cannot be used at all (e.g. https without TLS support).
+    /// Set when the provider cannot be used at all (e.g. its TLS cannot be set up: no CA
+    /// certificates, an unreadable `caFile`).
     pub unusable: Option<String>,
     /// Where its key comes from (never the key).
     pub key_source: String,

@@ -13,6 +13,11 @@
 //!     tier: heavy
 //!     apiKeySecret: llm-keys        # an mcpd secret ...
 //!     apiKeyKey: ANTHROPIC_API_KEY  # ... and the key inside it
+//!   - name: gateway
+//!     type: openai-compatible
+//!     baseUrl: https://llm.internal.example/v1
+//!     model: qwen3
+//!     caFile: /etc/pki/internal-ca.pem  # trusted besides the system's CA store
 //! ```
 //!
 //! Keys are never written in this file: a provider names where its key comes from

@@ -280,6 +280,11 @@ fn claude_code_sees_a_merged_project_through_mcplocal() {
         step(15)
     );
     assert!(proxy.health().is_some(), "mcplocal should still run");
+    // The container goes before mcpd stops (a stopping mcpd keeps its containers to adopt
+    // them when it starts again, and this test's mcpd never does).
+    w.ok(&["delete", "project", "demo"]);
+    w.ok(&["delete", "server", &tester]);
+    wait_for_instances(&w, &tester, "no instance left", |i| i.is_empty());
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use resource_model::spec::InstanceSpec;
@@ -132,6 +132,9 @@ pub struct RuntimeConfig {
     pub tick: Duration,
 }
 
+/// How long `shutdown` waits for stops already under way.
+const STOPPING_WITHIN: Duration = Duration::from_secs(15);
+
 pub struct Runtime<L: Link> {
     store: Arc<Store>,
     config: RuntimeConfig,
@@ -139,6 +142,9 @@ pub struct Runtime<L: Link> {
     docker: tokio::sync::Mutex<Option<DockerBackend>>,
     state: Mutex<State<L>>,
     wake: Notify,
+    /// Instances being stopped beside the loop; `shutdown` waits for them, so that a deleted
+    /// server's container is not left behind when mcpd stops right after the delete.
+    stopping: Mutex<tokio::task::JoinSet<()>>,
 }
 
 fn now_ms() -> i64 {
@@ -181,6 +187,7 @@ impl<L: Link> Runtime<L> {
                 adopted: false,
             }),
             wake: Notify::new(),
+            stopping: Mutex::new(tokio::task::JoinSet::new()),
         })
     }
 
@@ -511,17 +518,21 @@ impl<L: Link> Runtime<L> {
         }
         // Stopping can take the engine's whole stop timeout; do it beside the loop so other
         // servers are not held up.
-        for instance in to_stop {
-            let runtime = Arc::clone(self);
-            tokio::spawn(async move {
-                runtime
-                    .stop_runtime(
-                        instance.spec.backend,
-                        instance.runtime_id.as_deref(),
-                        &instance.id,
-                    )
-                    .await;
-            });
+        {
+            let mut stopping = self.stopping.lock().unwrap_or_else(PoisonError::into_inner);
+            while stopping.try_join_next().is_some() {}
+            for instance in to_stop {
+                let runtime = Arc::clone(self);
+                stopping.spawn(async move {
+                    runtime
+                        .stop_runtime(
+                            instance.spec.backend,
+                            instance.runtime_id.as_deref(),
+                            &instance.id,
+                        )
+                        .await;
+                });
+            }
         }
         for id in to_check {
             self.check_exit(&id).await;
@@ -996,6 +1007,13 @@ impl<L: Link> Runtime<L> {
     /// Stops every local process (containers keep running and are adopted on restart) and
     /// every dedicated-session instance.
     pub async fn shutdown(&self) {
+        // Stops already under way (deleted servers, scale-downs) finish first, within a bound.
+        let mut stopping =
+            std::mem::take(&mut *self.stopping.lock().unwrap_or_else(PoisonError::into_inner));
+        let _ = tokio::time::timeout(STOPPING_WITHIN, async {
+            while stopping.join_next().await.is_some() {}
+        })
+        .await;
         let sessions = std::mem::take(&mut self.state().ephemeral);
         for session in sessions {
             self.stop_runtime(session.backend, Some(&session.runtime_id), &session.id)

@@ -197,3 +197,39 @@ fn a_missing_image_fails_clearly_without_a_retry_storm() {
     );
     assert_eq!(instances(&api, "ghost-image")[0].1, "Failed");
 }
+
+#[test]
+fn a_server_deleted_just_before_mcpd_stops_leaves_no_container() {
+    let mut mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let name = format!("bye-{}", &test_support::unique_suffix()[..8]);
+    let reply = api.post_json("/api/v1/servers", &server(&name, json!({})));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    wait_for(
+        &api,
+        &name,
+        Duration::from_secs(60),
+        "1 running",
+        running(1),
+    );
+    assert_eq!(containers_of(&name).len(), 1);
+    assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
+    // The instance leaves the list at once; its container is stopped beside the loop.
+    wait_for(
+        &api,
+        &name,
+        Duration::from_secs(30),
+        "no instances",
+        |seen| seen.is_empty(),
+    );
+    // A graceful stop now waits for that stop instead of leaving the container behind
+    // (containers of servers that still exist are kept, to be adopted).
+    mcpd.stop();
+    let left = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=io.mcpctl.server={name}"),
+    ]);
+    assert_eq!(left.trim(), "", "a container of the deleted server is left");
+}

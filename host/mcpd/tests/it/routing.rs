@@ -318,6 +318,15 @@ fn a_streamable_http_container_is_probed_and_routed_over_http() {
         client.cancel().await.unwrap();
     });
     assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
+    // The container goes before mcpd stops (a stopping mcpd keeps its containers to adopt
+    // them when it starts again, and this test's mcpd never does).
+    wait_for(
+        &api,
+        &name,
+        Duration::from_secs(30),
+        "no instance left",
+        |seen| seen.is_empty(),
+    );
 }
 
 #[test]

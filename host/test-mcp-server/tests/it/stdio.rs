@@ -126,7 +126,7 @@ async fn extra_tools_are_listed_and_echo_their_text() {
 #[tokio::test]
 async fn too_many_extra_tools_are_refused() {
     let mut command = server_command();
-    command.args(["--extra-tools", "1001"]);
+    command.args(["--extra-tools", "5001"]);
     let mut server = ServerProcess::spawn(command);
     assert_eq!(server.exit_code().await, 2);
 }

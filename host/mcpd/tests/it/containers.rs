@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use test_support::{Backend, Mcpd, test_server_image};
 
 use crate::client::Api;
-use crate::runtime::{instances, running, wait_for};
+use crate::runtime::{instances, running, wait_for, wait_no_instances};
 
 fn docker(args: &[&str]) -> String {
     let out = Command::new("docker").args(args).output().unwrap();
@@ -95,13 +95,7 @@ fn containers_run_locked_down_and_go_with_their_server() {
     assert_eq!(containers_of(&name).len(), 2);
 
     assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
-    wait_for(
-        &api,
-        &name,
-        Duration::from_secs(30),
-        "no instances",
-        |seen| seen.is_empty(),
-    );
+    wait_no_instances(&api, &name);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !containers_of(&name).is_empty() {
         assert!(
@@ -158,13 +152,7 @@ fn a_restarted_mcpd_adopts_its_running_containers() {
     let events = api.get(&format!("/api/v1/servers/{name}/events")).body;
     assert!(events.to_string().contains("Adopted"), "{events}");
     assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
-    wait_for(
-        &api,
-        &name,
-        Duration::from_secs(30),
-        "no instances",
-        |seen| seen.is_empty(),
-    );
+    wait_no_instances(&api, &name);
 }
 
 #[test]
@@ -215,13 +203,7 @@ fn a_server_deleted_just_before_mcpd_stops_leaves_no_container() {
     assert_eq!(containers_of(&name).len(), 1);
     assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
     // The instance leaves the list at once; its container is stopped beside the loop.
-    wait_for(
-        &api,
-        &name,
-        Duration::from_secs(30),
-        "no instances",
-        |seen| seen.is_empty(),
-    );
+    wait_no_instances(&api, &name);
     // A graceful stop now waits for that stop instead of leaving the container behind
     // (containers of servers that still exist are kept, to be adopted).
     mcpd.stop();

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use test_support::{Backend, Mcpd, test_server_image};
 
 use crate::client::Api;
-use crate::runtime::{running, venv_python, wait_for};
+use crate::runtime::{running, venv_python, wait_for, wait_no_instances};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -320,13 +320,7 @@ fn a_streamable_http_container_is_probed_and_routed_over_http() {
     assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
     // The container goes before mcpd stops (a stopping mcpd keeps its containers to adopt
     // them when it starts again, and this test's mcpd never does).
-    wait_for(
-        &api,
-        &name,
-        Duration::from_secs(30),
-        "no instance left",
-        |seen| seen.is_empty(),
-    );
+    wait_no_instances(&api, &name);
 }
 
 #[test]

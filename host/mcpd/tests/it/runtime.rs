@@ -64,6 +64,17 @@ pub fn wait_for(
     }
 }
 
+/// Waits (at most 30 s) until `server` has no instance: after a delete or a scale to zero.
+pub fn wait_no_instances(api: &Api, server: &str) {
+    wait_for(
+        api,
+        server,
+        Duration::from_secs(30),
+        "no instances",
+        |seen| seen.is_empty(),
+    );
+}
+
 /// A `wait_for` check: exactly `n` instances, all Running.
 pub fn running(n: usize) -> impl Fn(&[(String, String, u64)]) -> bool {
     move |seen| seen.len() == n && seen.iter().all(|(_, state, _)| state == "Running")
@@ -136,13 +147,7 @@ fn a_process_server_runs_scales_and_goes() {
     );
 
     assert_eq!(api.delete("/api/v1/servers/clock").status, 200);
-    wait_for(
-        &api,
-        "clock",
-        Duration::from_secs(30),
-        "no instances",
-        |seen| seen.is_empty(),
-    );
+    wait_no_instances(&api, "clock");
 }
 
 #[test]

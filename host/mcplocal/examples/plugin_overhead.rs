@@ -63,26 +63,17 @@ async fn interleaved(
     call: &CallToolRequestParams,
     pairs: usize,
 ) -> anyhow::Result<(f64, f64)> {
-    let (mut a_total, mut b_total) = (Duration::ZERO, Duration::ZERO);
+    let (clients, mut totals) = ([a, b], [Duration::ZERO; 2]);
     for i in 0..pairs {
-        let order = if i % 2 == 0 {
-            [(a, 0), (b, 1)]
-        } else {
-            [(b, 1), (a, 0)]
-        };
-        for (client, which) in order {
+        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        for which in order {
             let started = Instant::now();
-            client.call_tool(call.clone()).await?;
-            let took = started.elapsed();
-            if which == 0 {
-                a_total += took;
-            } else {
-                b_total += took;
-            }
+            clients[which].call_tool(call.clone()).await?;
+            totals[which] += started.elapsed();
         }
     }
     let mean = |total: Duration| total.as_secs_f64() * 1e6 / pairs.max(1) as f64;
-    Ok((mean(a_total), mean(b_total)))
+    Ok((mean(totals[0]), mean(totals[1])))
 }
 
 /// Creates server `echo` running `command` and project `bench` (proxyModel `default`), and

@@ -65,18 +65,22 @@ pub fn tool_call_before(
     context: &HookContext<'_>,
     message: &str,
 ) -> Result<HookOutcome, PluginError> {
-    // Every call passes here: only the name is read (borrowed, the rest skipped), the whole
-    // request only for the gate's own two tools.
-    let call: ToolName<'_> = serde_json::from_str(message).map_err(PluginError::bad_message)?;
+    // Every call passes here: the name is read borrowed and the arguments kept as raw JSON,
+    // parsed only for the gate's own two tools.
+    let call: ToolCall<'_> = serde_json::from_str(message).map_err(PluginError::bad_message)?;
     let name = call.name.as_ref();
     let gated = sessions::is_gated(context.session_id);
-    let arguments =
-        |request: &Map<String, Value>| request.get("arguments").and_then(Value::as_object).cloned();
-    match name {
-        BEGIN_SESSION => begin_session(context, arguments(&parse(message)?).as_ref()),
-        PROPOSE_PROMPT if !gated => {
-            propose_prompt(context, arguments(&parse(message)?).as_ref())
+    // Arguments that are not an object count as none.
+    let arguments = || -> Result<Option<Map<String, Value>>, PluginError> {
+        match call.arguments.map(|raw| serde_json::from_str(raw.get())) {
+            Some(Ok(Value::Object(arguments))) => Ok(Some(arguments)),
+            Some(Err(e)) => Err(PluginError::bad_message(e)),
+            _ => Ok(None),
         }
+    };
+    match name {
+        BEGIN_SESSION => begin_session(context, arguments()?.as_ref()),
+        PROPOSE_PROMPT if !gated => propose_prompt(context, arguments()?.as_ref()),
         _ if gated => Err(PluginError::Refused(
             format!(
                 "tool `{name}` is not available yet: call {BEGIN_SESSION} with a description of your task first, then the project's tools appear"
@@ -204,11 +208,13 @@ fn string_argument<'a>(
     Ok(value)
 }
 
-/// The `name` of a `tools/call` request.
+/// A `tools/call` request: its name, and its arguments unparsed.
 #[derive(serde::Deserialize)]
-struct ToolName<'a> {
+struct ToolCall<'a> {
     #[serde(borrow, default)]
     name: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a serde_json::value::RawValue>,
 }
 
 fn parse(message: &str) -> Result<Map<String, Value>, PluginError> {

@@ -182,13 +182,12 @@ struct Figures {
 pub struct Provider {
     config: ProviderConfig,
     url: String,
-    /// `None` when the provider cannot be used (`unusable` says why).
-    http: Option<(Uri, HttpClient)>,
+    /// The endpoint and its client, or why the provider cannot be used.
+    client: Result<(Uri, HttpClient), String>,
     semaphore: Semaphore,
     breaker: Breaker,
     resolver: Arc<dyn KeyResolver>,
     key: tokio::sync::Mutex<Option<(Option<ApiKey>, Instant)>>,
-    unusable: Option<String>,
     requests: AtomicU64,
     errors: AtomicU64,
     in_flight: AtomicUsize,
@@ -241,18 +240,13 @@ impl Provider {
                     .map(|client| (uri, client))
                     .map_err(|e| e.to_string())
             });
-        let (http, unusable) = match client {
-            Ok(client) => (Some(client), None),
-            Err(reason) => (None, Some(reason)),
-        };
         Provider {
             semaphore: Semaphore::new(config.max_concurrent),
             breaker: Breaker::new(config.failure_threshold, config.cooldown(), clock),
             url,
-            http,
+            client,
             resolver,
             key: tokio::sync::Mutex::new(None),
-            unusable,
             requests: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
@@ -275,7 +269,7 @@ impl Provider {
 
     /// Whether the breaker would let a request through now.
     pub fn available(&self) -> bool {
-        self.unusable.is_none() && self.breaker.state() != BreakerState::Open
+        self.client.is_ok() && self.breaker.state() != BreakerState::Open
     }
 
     fn figures(&self) -> std::sync::MutexGuard<'_, Figures> {
@@ -303,7 +297,7 @@ impl Provider {
                 .get(sorted.len().saturating_sub(1) / 2)
                 .map(|d| d.as_secs_f64() * 1000.0),
             last_error: figures.last_error.clone(),
-            unusable: self.unusable.clone(),
+            unusable: self.client.as_ref().err().cloned(),
             key_source: self.config.key_source().to_string(),
         }
     }
@@ -326,9 +320,9 @@ impl Provider {
 
     /// Sends one request, within the breaker and the concurrency bound.
     pub async fn complete(&self, request: &CompletionRequest) -> Result<Completion, ProviderError> {
-        let Some((uri, http)) = &self.http else {
-            let reason = self.unusable.clone().unwrap_or_default();
-            return Err(ProviderError::Unsupported(reason));
+        let (uri, http) = match &self.client {
+            Ok(client) => client,
+            Err(reason) => return Err(ProviderError::Unsupported(reason.clone())),
         };
         let chars = request.prompt.chars().count()
             + request.system.as_deref().map_or(0, |s| s.chars().count());

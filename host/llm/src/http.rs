@@ -33,9 +33,9 @@ pub enum TlsSetupError {
     #[error("caFile {path}: {reason}")]
     BadCa { path: String, reason: String },
     #[error(
-        "no CA certificates found on this machine ({reason}); install the ca-certificates package, set SSL_CERT_FILE, or give the provider a caFile"
+        "no CA certificates found on this machine; install the ca-certificates package, set SSL_CERT_FILE, or give the provider a caFile"
     )]
-    NoRoots { reason: String },
+    NoRoots,
     #[error("TLS setup failed: {0}")]
     Rustls(String),
 }
@@ -124,9 +124,7 @@ impl HttpClient {
                 }
             }
             if roots.is_empty() {
-                return Err(TlsSetupError::NoRoots {
-                    reason: "the system store is empty".into(),
-                });
+                return Err(TlsSetupError::NoRoots);
             }
         }
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(

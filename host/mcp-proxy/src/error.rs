@@ -31,6 +31,10 @@ pub enum ProxyError {
     #[error("cannot connect to the SSE upstream: {0}")]
     Sse(#[source] crate::SseError),
 
+    /// The upstream's `mcp-stdio` stream (see [`crate::connect_stream`]) could not be opened.
+    #[error("{0}")]
+    Stream(#[source] crate::StreamError),
+
     /// The HTTP client for streamable-HTTP upstreams could not be built.
     #[error("cannot build the HTTP client for streamable-HTTP upstreams: {0}")]
     HttpClient(#[source] reqwest::Error),

@@ -8,8 +8,13 @@ use rmcp::transport::StreamableHttpService;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use tokio_util::sync::CancellationToken;
 
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::response::IntoResponse;
+
 use crate::provider::LinkProvider;
-use crate::session::ProxySession;
+use crate::session::{ProxySession, server_from_path};
+use crate::stream::{StreamConfig, accept_stream};
 
 /// Where mcpd mounts the proxy; `{server}` is the server's name.
 pub const MCP_ROUTE: &str = "/api/v1/mcp/{server}";
@@ -105,7 +110,110 @@ pub fn mcp_service<P: LinkProvider>(provider: Arc<P>, config: &ProxyConfig) -> M
     )
 }
 
-/// An axum router with [`mcp_service`] at [`MCP_ROUTE`].
+/// The same sessions as [`mcp_service`], one per upgraded connection (see
+/// [`crate::connect_stream`]). Mount it where the last path segment is the server name:
+/// `Router::new().route_service(MCP_STREAM_ROUTE, mcp_stream_service(provider, &config))`.
+/// The `Host` check and the size limit ([`ProxyConfig::max_request_body_bytes`], per
+/// line) are those of the HTTP endpoint; a stream session lasts as long as its connection
+/// (no idle timeout).
+pub fn mcp_stream_service<P: LinkProvider>(
+    provider: Arc<P>,
+    config: &ProxyConfig,
+) -> axum::routing::MethodRouter {
+    let allowed_hosts = config.allowed_hosts.clone();
+    let stream = StreamConfig {
+        max_line_bytes: config.max_request_body_bytes,
+        cancellation_token: config.cancellation_token.clone(),
+    };
+    axum::routing::any(move |request: Request<Body>| {
+        let provider = provider.clone();
+        let allowed_hosts = allowed_hosts.clone();
+        let stream = stream.clone();
+        async move {
+            if let Some(reason) = refused_host(request.headers(), allowed_hosts.as_deref()) {
+                return (StatusCode::FORBIDDEN, reason).into_response();
+            }
+            let server = match server_from_path(request.uri().path()) {
+                Ok(server) => server,
+                Err(error) => {
+                    return (StatusCode::BAD_REQUEST, format!("{error}\n")).into_response();
+                }
+            };
+            accept_stream(request, &stream, ProxySession::for_server(provider, server))
+        }
+    })
+}
+
+/// Why the request's `Host` is refused (DNS-rebinding protection), if it is: the host must
+/// be one of `allowed` (an entry with a port must match the port too). `None` allows any.
+fn refused_host(headers: &HeaderMap, allowed: Option<&[String]>) -> Option<String> {
+    let allowed = allowed?;
+    let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+    else {
+        return Some("the request has no readable Host header\n".to_owned());
+    };
+    let Ok(authority) = host.parse::<http::uri::Authority>() else {
+        return Some(format!("the Host header {host:?} is not a host name\n"));
+    };
+    let normalize = |host: &str| host.trim_matches(['[', ']']).to_ascii_lowercase();
+    let (name, port) = (normalize(authority.host()), authority.port_u16());
+    let matches = allowed
+        .iter()
+        .any(|entry| match entry.parse::<http::uri::Authority>() {
+            Ok(entry) => {
+                normalize(entry.host()) == name && entry.port_u16().is_none_or(|p| Some(p) == port)
+            }
+            Err(_) => normalize(entry) == name,
+        });
+    (!matches).then(|| format!("the Host header {host:?} is not an allowed host\n"))
+}
+
+/// An axum router with [`mcp_service`] at [`MCP_ROUTE`] and [`mcp_stream_service`] at
+/// [`crate::MCP_STREAM_ROUTE`].
 pub fn router<P: LinkProvider>(provider: Arc<P>, config: &ProxyConfig) -> axum::Router {
-    axum::Router::new().route_service(MCP_ROUTE, mcp_service(provider, config))
+    axum::Router::new()
+        .route_service(MCP_ROUTE, mcp_service(provider.clone(), config))
+        .route_service(
+            crate::MCP_STREAM_ROUTE,
+            mcp_stream_service(provider, config),
+        )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn host(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn hosts_are_matched_by_name_and_by_port_where_the_entry_has_one() {
+        let allowed = [
+            "localhost".to_owned(),
+            "::1".to_owned(),
+            "mcpd.lan:3100".to_owned(),
+        ];
+        for ok in ["localhost", "LOCALHOST:3100", "[::1]:80", "mcpd.lan:3100"] {
+            assert_eq!(refused_host(&host(ok), Some(&allowed)), None, "{ok}");
+        }
+        for refused in [
+            "evil.example",
+            "mcpd.lan:8080",
+            "mcpd.lan",
+            "localhost.evil:3100",
+        ] {
+            assert!(
+                refused_host(&host(refused), Some(&allowed)).is_some(),
+                "{refused}"
+            );
+        }
+        assert!(refused_host(&HeaderMap::new(), Some(&allowed)).is_some());
+        assert_eq!(refused_host(&host("anything"), None), None);
+    }
 }

@@ -23,6 +23,10 @@ pub(crate) struct DownstreamSession {
     pub(crate) server: String,
     /// The session's rmcp peer, set when the client's `initialize` arrives.
     pub(crate) peer: OnceLock<Peer<RoleServer>>,
+    /// Relayed server→client requests carry the client's request id in `_meta` (under
+    /// [`crate::RELATED_REQUEST_META`]): the client reads them from one stream with
+    /// everything else, so nothing else tells which of its requests they belong to.
+    pub(crate) marks_relays: bool,
     /// Progress tokens the downstream peer gave relayed server→client requests, mapped to
     /// the tokens the upstream used: the client's progress notifications go back upstream
     /// with the upstream's token.
@@ -30,11 +34,12 @@ pub(crate) struct DownstreamSession {
 }
 
 impl DownstreamSession {
-    pub(crate) fn new(id: u64, server: String) -> Self {
+    pub(crate) fn new(id: u64, server: String, marks_relays: bool) -> Self {
         Self {
             id,
             server,
             peer: OnceLock::new(),
+            marks_relays,
             client_progress: Mutex::new(HashMap::new()),
         }
     }

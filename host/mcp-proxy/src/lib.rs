@@ -89,15 +89,23 @@ mod list_cache;
 mod provider;
 mod session;
 mod sse;
+mod stream;
 
 pub use error::ProxyError;
-pub use http::{MCP_ROUTE, McpService, ProxyConfig, mcp_service, router};
+pub use http::{MCP_ROUTE, McpService, ProxyConfig, mcp_service, mcp_stream_service, router};
 pub use http_client::{pooled_http_client, same_origin_redirect_policy, shared_http_client};
-pub use link::{ClientSession, ForwardContext, ForwardError, UpstreamLink, UpstreamTransport};
+pub use link::{
+    ClientSession, ForwardContext, ForwardError, RELATED_REQUEST_META, UpstreamLink,
+    UpstreamTransport,
+};
 pub use list_cache::{LIST_TTL, ListCache, Listed};
 pub use provider::{LinkProvider, SessionMode};
 pub use session::{NEWEST_PROTOCOL_VERSION, ProxySession, server_from_path};
 pub use sse::{MAX_SSE_EVENT_BYTES, SseError};
+pub use stream::{
+    MCP_STREAM_ROUTE, STREAM_PROTOCOL, StreamConfig, StreamError, accept_stream, connect_stream,
+    wants_stream,
+};
 
 #[cfg(test)]
 mod tests {

@@ -33,6 +33,7 @@ use crate::error::ProxyError;
 use crate::http_client::shared_http_client;
 use crate::hub::{DownstreamSession, Hub};
 use crate::sse::SseTransport;
+use crate::stream::connect_stream;
 
 static NEXT_LINK_ID: AtomicU64 = AtomicU64::new(1);
 static NEXT_CLIENT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
@@ -51,12 +52,28 @@ pub struct ClientSession {
     inner: Arc<DownstreamSession>,
 }
 
+/// The `_meta` key under which a server→client request relayed to a stream session
+/// ([`ClientSession::over_stream`]) names the client's request it belongs to. A link reads
+/// it (and removes it) where its transport cannot tell, so a proxy behind a proxy still
+/// relays to the right session.
+pub const RELATED_REQUEST_META: &str = "io.mcpctl/relatedRequestId";
+
 impl ClientSession {
     /// A new session; `label` names it in logs (the server or project it belongs to).
     pub fn new(label: impl Into<String>) -> Self {
+        Self::create(label.into(), false)
+    }
+
+    /// A session whose client is another mcpctl proxy on an `mcp-stdio` stream: relayed
+    /// server→client requests carry [`RELATED_REQUEST_META`].
+    pub fn over_stream(label: impl Into<String>) -> Self {
+        Self::create(label.into(), true)
+    }
+
+    fn create(label: String, marks_relays: bool) -> Self {
         let id = NEXT_CLIENT_SESSION_ID.fetch_add(1, Ordering::Relaxed);
         Self {
-            inner: Arc::new(DownstreamSession::new(id, label.into())),
+            inner: Arc::new(DownstreamSession::new(id, label, marks_relays)),
         }
     }
 
@@ -149,6 +166,14 @@ pub enum UpstreamTransport {
         /// default) sends each SSE answer ~40 ms late, on the client's delayed ACK.
         keep_alive: bool,
     },
+    /// An `mcp-stdio` stream to one of our own servers (mcpd's
+    /// [`crate::MCP_STREAM_ROUTE`]): one upgraded HTTP connection carrying the STDIO
+    /// framing, e.g. `http://127.0.0.1:3100/api/v1/mcp-stream/time`. The link lives as
+    /// long as the connection. See [`crate::connect_stream`].
+    Stream {
+        /// The stream endpoint's URL.
+        url: String,
+    },
     /// A legacy HTTP+SSE server (protocol 2024-11-05), e.g. `http://172.17.0.5:8000/sse`:
     /// the link reads the event stream at `url` and POSTs to the endpoint the server names
     /// in it (see [`crate::SseError`] for what can fail). rmcp 3 has no client for this
@@ -168,6 +193,9 @@ impl std::fmt::Debug for UpstreamTransport {
                 .field("url", url)
                 .field("keep_alive", keep_alive)
                 .finish(),
+            UpstreamTransport::Stream { url } => {
+                f.debug_struct("Stream").field("url", url).finish()
+            }
             UpstreamTransport::Sse { url } => f.debug_struct("Sse").field("url", url).finish(),
         }
     }
@@ -239,6 +267,16 @@ impl UpstreamLink {
                     None
                 },
             },
+            UpstreamTransport::Stream { url } => {
+                let (reader, writer) = tokio::time::timeout_at(deadline, connect_stream(&url))
+                    .await
+                    .map_err(|_elapsed| ProxyError::InitializeTimeout(timeout))?
+                    .map_err(ProxyError::Stream)?;
+                Ready::Stdio {
+                    reader: Box::new(reader),
+                    writer: Box::new(writer),
+                }
+            }
             UpstreamTransport::Sse { url } => Ready::Sse(
                 SseTransport::connect(&url, timeout)
                     .await
@@ -523,9 +561,14 @@ impl LinkHandler {
         context: RequestContext<RoleClient>,
     ) -> Result<ClientResult, ErrorData> {
         let method = server_request_method(&request).to_owned();
+        let mut meta = context.meta;
+        // Taken off in any case: it names a request of this link, not of the next hop.
+        let marked = meta
+            .remove(RELATED_REQUEST_META)
+            .and_then(|id| serde_json::from_value::<RequestId>(id).ok());
         let origin = match context.extensions.get::<InboundStreamOrigin>() {
             Some(InboundStreamOrigin::OutboundRequest(id)) => Some(id.clone()),
-            _ => None,
+            _ => marked,
         };
         let target = self.hub.relay_target(origin.as_ref()).await;
         let Some((session, downstream_id)) = target else {
@@ -542,8 +585,14 @@ impl LinkHandler {
             ));
         };
         check_client_capability(&peer, &request, &method)?;
-        let upstream_token = context.meta.get_progress_token();
-        *request.get_meta_mut() = context.meta;
+        let upstream_token = meta.get_progress_token();
+        if session.marks_relays {
+            meta.insert(
+                RELATED_REQUEST_META.to_owned(),
+                serde_json::to_value(&downstream_id).unwrap_or_default(),
+            );
+        }
+        *request.get_meta_mut() = meta;
         // Deliver it on the SSE stream of the client's request that caused it.
         request
             .extensions_mut()

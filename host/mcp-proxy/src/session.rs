@@ -128,8 +128,9 @@ impl<P: LinkProvider> ProxySession<P> {
         Self::new(provider, ServerName::FromPath)
     }
 
-    /// A session of a fixed server, for serving over another transport (e.g. STDIO with
-    /// `rmcp::serve_server`).
+    /// A session of a fixed server on an `mcp-stdio` stream ([`crate::mcp_stream_service`]):
+    /// its client is another mcpctl proxy, so relayed server→client requests carry
+    /// [`crate::RELATED_REQUEST_META`].
     pub fn for_server(provider: Arc<P>, server: impl Into<String>) -> Self {
         Self::new(provider, ServerName::Fixed(server.into()))
     }
@@ -323,14 +324,14 @@ impl<P: LinkProvider> ServerHandler for ProxySession<P> {
                 None,
             ));
         }
-        let server = match &self.server {
-            ServerName::Fixed(server) => server.clone(),
+        let session = match &self.server {
+            ServerName::Fixed(server) => ClientSession::over_stream(server.clone()),
             ServerName::FromPath => {
                 let path = request_path(&context.extensions).unwrap_or_default();
-                server_from_path(path)?
+                ClientSession::new(server_from_path(path)?)
             }
         };
-        let session = ClientSession::new(server.clone());
+        let server = session.label().to_owned();
         session.set_peer(context.peer.clone());
         let mode = self.provider.session_mode(&server);
         let _ = self.state.set(SessionState { session, mode });

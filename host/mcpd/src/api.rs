@@ -35,9 +35,11 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 pub fn router(state: Arc<AppState>, max_body_bytes: usize) -> Router {
     let links = Arc::new(crate::link::RuntimeLinks(Arc::clone(&state.runtime)));
-    let mcp = mcp_proxy::mcp_service(links, &state.mcp);
+    let mcp = mcp_proxy::mcp_service(Arc::clone(&links), &state.mcp);
+    let mcp_stream = mcp_proxy::mcp_stream_service(links, &state.mcp);
     Router::new()
         .route_service(mcp_proxy::MCP_ROUTE, mcp)
+        .route_service(mcp_proxy::MCP_STREAM_ROUTE, mcp_stream)
         .route("/healthz", get(health))
         .route("/api/v1/status", get(status))
         .route("/api/v1/apply", post(apply))

@@ -1,11 +1,12 @@
 //! The project's servers, and one MCP client session per server to mcpd's endpoint for it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use mcp_proxy::{ProxyError, UpstreamLink, UpstreamTransport};
+use mcp_proxy::{ProxyError, StreamError, UpstreamLink, UpstreamTransport};
 use serde::Deserialize;
 use tokio::sync::watch;
 
@@ -145,6 +146,9 @@ pub struct ProjectUpstreams {
     traffic: Option<Traffic>,
     /// Servers whose last request or probe failed (their items are left out of lists).
     unavailable: Mutex<BTreeSet<String>>,
+    /// Cleared when mcpd answers the stream endpoint with 404 (an mcpd from before it):
+    /// links then use streamable HTTP.
+    mcpd_streams: AtomicBool,
 }
 
 impl std::fmt::Debug for ProjectUpstreams {
@@ -255,6 +259,7 @@ impl ProjectUpstreams {
             doc_config: Mutex::default(),
             traffic: None,
             unavailable: Mutex::default(),
+            mcpd_streams: AtomicBool::new(true),
         }
     }
 
@@ -419,6 +424,37 @@ impl ProjectUpstreams {
         format!("{}/api/v1/mcp/{server}", self.mcpd)
     }
 
+    /// mcpd's `mcp-stdio` stream endpoint of `server`, which the links use.
+    pub fn stream_endpoint(&self, server: &str) -> String {
+        format!("{}/api/v1/mcp-stream/{server}", self.mcpd)
+    }
+
+    /// Opens a session to `server` through mcpd: an `mcp-stdio` stream (one connection, the
+    /// STDIO framing: no HTTP request per message), or streamable HTTP to an mcpd that has
+    /// no stream endpoint.
+    async fn open_link(&self, server: &str) -> Result<UpstreamLink, ProxyError> {
+        if self.mcpd_streams.load(Ordering::Relaxed) {
+            let transport = UpstreamTransport::Stream {
+                url: self.stream_endpoint(server),
+            };
+            match UpstreamLink::connect(transport, self.connect_timeout).await {
+                Err(ProxyError::Stream(StreamError::Refused { status, .. }))
+                    if status == reqwest::StatusCode::NOT_FOUND =>
+                {
+                    tracing::warn!(mcpd = %self.mcpd, "mcpd has no MCP stream endpoint (an older mcpd?); using streamable HTTP");
+                    self.mcpd_streams.store(false, Ordering::Relaxed);
+                }
+                other => return other,
+            }
+        }
+        let transport = UpstreamTransport::StreamableHttp {
+            url: self.endpoint(server),
+            // mcpd sets TCP_NODELAY: the links of every project share kept connections.
+            keep_alive: true,
+        };
+        UpstreamLink::connect(transport, self.connect_timeout).await
+    }
+
     /// The open link to `server`, if there is one now (never connects).
     pub async fn current_link(&self, server: &str) -> Option<Arc<UpstreamLink>> {
         let slot = self.slot(server)?;
@@ -449,12 +485,7 @@ impl ProjectUpstreams {
                 reason: reason.clone(),
             });
         }
-        let transport = UpstreamTransport::StreamableHttp {
-            url: self.endpoint(server),
-            // mcpd sets TCP_NODELAY: the links of every project share kept connections.
-            keep_alive: true,
-        };
-        match UpstreamLink::connect(transport, self.connect_timeout).await {
+        match self.open_link(server).await {
             Ok(link) => {
                 let link = Arc::new(link);
                 tracing::debug!(project = %self.project, server, link = link.id(), "upstream session opened");

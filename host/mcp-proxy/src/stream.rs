@@ -14,8 +14,6 @@
 //!                                                (then JSON-RPC lines both ways)
 //! ```
 
-use std::future::Future;
-
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -216,31 +214,29 @@ pub fn accept_stream<H: ServerHandler>(
         .into_response()
 }
 
-fn serve_upgraded<H: ServerHandler>(
+async fn serve_upgraded<H: ServerHandler>(
     upgrade: hyper::upgrade::OnUpgrade,
     max_line_bytes: usize,
     ct: CancellationToken,
     handler: H,
-) -> impl Future<Output = ()> + Send {
-    async move {
-        let upgraded = match upgrade.await {
-            Ok(upgraded) => upgraded,
-            Err(error) => {
-                tracing::debug!("an MCP stream upgrade did not complete: {error}");
-                return;
-            }
-        };
-        let (reader, writer) = tokio::io::split(TokioIo::new(upgraded));
-        let transport =
-            AsyncRwTransport::new_server(reader, writer).with_max_line_length(max_line_bytes);
-        match handler.serve_with_ct(transport, ct).await {
-            Ok(running) => {
-                if let Err(error) = running.waiting().await {
-                    tracing::debug!("an MCP stream session ended badly: {error}");
-                }
-            }
-            Err(error) => tracing::debug!("an MCP stream closed before initialize: {error}"),
+) {
+    let upgraded = match upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(error) => {
+            tracing::debug!("an MCP stream upgrade did not complete: {error}");
+            return;
         }
+    };
+    let (reader, writer) = tokio::io::split(TokioIo::new(upgraded));
+    let transport =
+        AsyncRwTransport::new_server(reader, writer).with_max_line_length(max_line_bytes);
+    match handler.serve_with_ct(transport, ct).await {
+        Ok(running) => {
+            if let Err(error) = running.waiting().await {
+                tracing::debug!("an MCP stream session ended badly: {error}");
+            }
+        }
+        Err(error) => tracing::debug!("an MCP stream closed before initialize: {error}"),
     }
 }
 

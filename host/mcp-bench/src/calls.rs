@@ -27,6 +27,9 @@ pub type Client = RunningService<RoleClient, ()>;
 pub enum Target {
     /// A streamable-HTTP endpoint; each session is its own MCP session.
     Http(String),
+    /// An `mcp-stdio` stream endpoint of mcpd (`/api/v1/mcp-stream/NAME`); each session is
+    /// its own stream.
+    Stream(String),
     /// A STDIO server spawned here; every session shares its one MCP session (as mcpd's
     /// shared link does), with one call in flight per session.
     Stdio(PathBuf),
@@ -59,6 +62,21 @@ pub async fn connect_http(url: &str, keep_alive: bool) -> Result<Client, String>
         .await
         .map_err(|_| format!("initialize at {url} timed out"))?
         .map_err(|e| format!("initialize at {url}: {e}"))
+}
+
+/// An initialized client over an `mcp-stdio` stream (mcp-proxy's `connect_stream`).
+pub async fn connect_stream(url: &str) -> Result<Client, String> {
+    let open = async {
+        let (reader, writer) = mcp_proxy::connect_stream(url)
+            .await
+            .map_err(|e| e.to_string())?;
+        ().serve((reader, writer))
+            .await
+            .map_err(|e| format!("initialize at {url}: {e}"))
+    };
+    tokio::time::timeout(CALL_TIMEOUT, open)
+        .await
+        .map_err(|_| format!("initialize at {url} timed out"))?
 }
 
 /// One `echo` call; checks the answer is not an error (and, when asked, its text).
@@ -129,6 +147,13 @@ pub async fn run(target: Target, options: Options) -> Result<Value, String> {
             }
             let peers = clients.iter().map(|c| c.peer().clone()).collect();
             (url.clone(), peers)
+        }
+        Target::Stream(url) => {
+            for _ in 0..options.sessions {
+                clients.push(connect_stream(url).await?);
+            }
+            let peers = clients.iter().map(|c| c.peer().clone()).collect();
+            (format!("stream:{url}"), peers)
         }
         Target::Stdio(program) => {
             let mut spawned = tokio::process::Command::new(program)

@@ -45,11 +45,14 @@ enum Command {
     /// tools/call latency and throughput.
     Calls {
         /// Streamable-HTTP endpoint (`http://127.0.0.1:P/mcp`, `http://MCPD/api/v1/mcp/NAME`).
-        #[arg(long, required_unless_present = "stdio", conflicts_with = "stdio")]
+        #[arg(long, required_unless_present_any = ["stdio", "stream"], conflicts_with_all = ["stdio", "stream"])]
         url: Option<String>,
         /// A STDIO server binary to spawn; its sessions share the child's one MCP session.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "stream")]
         stdio: Option<PathBuf>,
+        /// An `mcp-stdio` stream endpoint of mcpd (`http://MCPD/api/v1/mcp-stream/NAME`).
+        #[arg(long)]
+        stream: Option<String>,
         /// Sessions calling at once (each one call at a time).
         #[arg(long, default_value_t = 1)]
         sessions: usize,
@@ -158,6 +161,7 @@ async fn run(command: Command) -> anyhow::Result<serde_json::Value> {
         Command::Calls {
             url,
             stdio,
+            stream,
             sessions,
             calls,
             warmup,
@@ -166,10 +170,11 @@ async fn run(command: Command) -> anyhow::Result<serde_json::Value> {
             watch,
             timeout_s,
         } => {
-            let target = match (url, stdio) {
-                (Some(url), _) => calls::Target::Http(url),
-                (None, Some(program)) => calls::Target::Stdio(program),
-                (None, None) => anyhow::bail!("--url or --stdio is required"),
+            let target = match (url, stdio, stream) {
+                (Some(url), _, _) => calls::Target::Http(url),
+                (None, Some(program), _) => calls::Target::Stdio(program),
+                (None, None, Some(url)) => calls::Target::Stream(url),
+                (None, None, None) => anyhow::bail!("--url, --stdio or --stream is required"),
             };
             let options = calls::Options {
                 sessions: sessions.clamp(1, 256),

@@ -41,6 +41,6 @@ pub use session::{
     ProjectSession, mcp_service, mcp_service_with_idle_timeout,
 };
 pub use upstreams::{
-    DEFAULT_CONNECT_TIMEOUT, ProjectDoc, ProjectUpstreams, UpstreamError, fetch_project,
-    fetch_project_servers,
+    DEFAULT_CONNECT_TIMEOUT, McpdTransport, ProjectDoc, ProjectUpstreams, UpstreamError,
+    fetch_project, fetch_project_servers,
 };

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use mcplocal::McpdTransport;
 use mcplocal::server::{self, DEFAULT_LISTEN, LocalConfig, Mcplocal};
 
 /// mcpctl's local proxy: one MCP endpoint per project (`/projects/NAME/mcp`), merging the
@@ -20,6 +21,16 @@ struct Args {
     /// http://127.0.0.1:3000].
     #[arg(long, value_name = "URL", env = "MCPLOCAL_MCPD_URL")]
     mcpd_url: Option<String>,
+    /// How to reach mcpd's MCP endpoints: `stream` (one upgraded connection per server,
+    /// falling back to `http` where mcpd gives none) or `http` (streamable HTTP).
+    #[arg(
+        long,
+        value_name = "TRANSPORT",
+        env = "MCPLOCAL_MCPD_TRANSPORT",
+        value_enum,
+        default_value_t
+    )]
+    mcpd_transport: McpdTransport,
 }
 
 /// `$MCPCTL_HOME`, else `~/.mcpctl`.
@@ -78,6 +89,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let mut config = LocalConfig::new(&mcpd_url);
     config.home = mcpctl_home();
+    config.mcpd_transport = args.mcpd_transport;
     let state = Mcplocal::new(config);
     tracing::info!(%addr, mcpd = %mcpd_url, "mcplocal ready");
     // Scripts, tests and `mcpctl mcp` wait for this line.

@@ -41,7 +41,7 @@ use crate::llm::{Models, Preference};
 use crate::plugins::{self, McpdServices, PluginHooks, Plugins};
 use crate::session::{ProjectConfig, ProjectService, mcp_service_with_idle_timeout};
 use crate::traffic::{Traffic, TrafficFilter};
-use crate::upstreams::{ProjectUpstreams, UpstreamError, fetch_project};
+use crate::upstreams::{McpdTransport, ProjectUpstreams, UpstreamError, fetch_project};
 
 /// The port mcplocal listens on unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3200";
@@ -65,6 +65,8 @@ pub struct LocalConfig {
     pub session_idle_timeout: Duration,
     /// `$MCPCTL_HOME`, where `config.yaml` names the LLM providers (`None`: no providers).
     pub home: Option<std::path::PathBuf>,
+    /// How the links reach mcpd.
+    pub mcpd_transport: McpdTransport,
 }
 
 impl LocalConfig {
@@ -76,6 +78,7 @@ impl LocalConfig {
             refresh_interval: Duration::from_secs(2),
             session_idle_timeout: crate::session::DEFAULT_SESSION_IDLE_TIMEOUT,
             home: None,
+            mcpd_transport: McpdTransport::default(),
         }
     }
 }
@@ -215,11 +218,12 @@ impl Mcplocal {
         )
         .map_err(|error| error_response(StatusCode::SERVICE_UNAVAILABLE, error.to_string()))?
         .with_content(self.content.clone(), pipeline);
-        let upstreams = ProjectUpstreams::connect_with(
+        let upstreams = ProjectUpstreams::connect_over(
             &self.config.mcpd_url,
             name,
             &doc,
             self.config.connect_timeout,
+            self.config.mcpd_transport,
         )
         .await
         .follow_settings()

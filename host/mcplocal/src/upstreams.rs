@@ -129,6 +129,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The server list is read once by [`Self::connect`]; [`Self::refresh`] (or the task of
 /// [`Self::spawn_refresher`]) reads it again, opens sessions to added servers, closes those
 /// of removed ones and tells [`Self::subscribe`]rs.
+/// How mcplocal's links reach mcpd's MCP endpoints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum McpdTransport {
+    /// One `mcp-stdio` stream per link (`/api/v1/mcp-stream/{server}`): an upgraded HTTP
+    /// connection carrying the STDIO framing, no HTTP request per message. Where mcpd
+    /// answers 404 (an older mcpd) or 426 (something between them dropped the `Upgrade`
+    /// header), the project's links fall back to streamable HTTP.
+    #[default]
+    Stream,
+    /// Streamable HTTP (`/api/v1/mcp/{server}`) on kept connections.
+    Http,
+}
+
 pub struct ProjectUpstreams {
     mcpd: String,
     project: String,
@@ -146,8 +159,8 @@ pub struct ProjectUpstreams {
     traffic: Option<Traffic>,
     /// Servers whose last request or probe failed (their items are left out of lists).
     unavailable: Mutex<BTreeSet<String>>,
-    /// Cleared when mcpd answers the stream endpoint with 404 (an mcpd from before it):
-    /// links then use streamable HTTP.
+    /// Whether links open `mcp-stdio` streams ([`McpdTransport::Stream`]); cleared when
+    /// mcpd cannot give one (see [`McpdTransport`]).
     mcpd_streams: AtomicBool,
 }
 
@@ -220,7 +233,28 @@ impl ProjectUpstreams {
         doc: &ProjectDoc,
         connect_timeout: Duration,
     ) -> ProjectUpstreams {
+        Self::connect_over(
+            mcpd,
+            project,
+            doc,
+            connect_timeout,
+            McpdTransport::default(),
+        )
+        .await
+    }
+
+    /// [`Self::connect_with`], reaching mcpd over `transport`.
+    pub async fn connect_over(
+        mcpd: impl Into<String>,
+        project: impl Into<String>,
+        doc: &ProjectDoc,
+        connect_timeout: Duration,
+        transport: McpdTransport,
+    ) -> ProjectUpstreams {
         let upstreams = Self::with_servers(mcpd, project, doc.servers.clone(), connect_timeout);
+        upstreams
+            .mcpd_streams
+            .store(transport == McpdTransport::Stream, Ordering::Relaxed);
         *lock(&upstreams.doc_config) = Arc::new(doc.config());
         let servers = upstreams.servers();
         let opened = join_all(servers.iter().map(|server| upstreams.link(server))).await;
@@ -439,9 +473,10 @@ impl ProjectUpstreams {
             };
             match UpstreamLink::connect(transport, self.connect_timeout).await {
                 Err(ProxyError::Stream(StreamError::Refused { status, .. }))
-                    if status == reqwest::StatusCode::NOT_FOUND =>
+                    if status == reqwest::StatusCode::NOT_FOUND
+                        || status == reqwest::StatusCode::UPGRADE_REQUIRED =>
                 {
-                    tracing::warn!(mcpd = %self.mcpd, "mcpd has no MCP stream endpoint (an older mcpd?); using streamable HTTP");
+                    tracing::warn!(mcpd = %self.mcpd, %status, "mcpd gave no MCP stream (an older mcpd, or a proxy between that drops `Upgrade`); using streamable HTTP");
                     self.mcpd_streams.store(false, Ordering::Relaxed);
                 }
                 other => return other,

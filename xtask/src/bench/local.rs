@@ -97,11 +97,13 @@ impl Drop for Mcplocal {
     }
 }
 
-/// Starts mcplocal on a free port, pointed at `mcpd`, and waits for its ready line.
-fn start_mcplocal(mcpd: &str) -> Result<Mcplocal, String> {
+/// Starts mcplocal on a free port, pointed at `mcpd` over `mcpd_transport` (`stream` or
+/// `http`), and waits for its ready line.
+fn start_mcplocal(mcpd: &str, mcpd_transport: &str) -> Result<Mcplocal, String> {
     let home = TempHome::new("mcplocal");
     let mut child = Command::new(release_bin("mcplocal"))
         .args(["--listen", "127.0.0.1:0", "--mcpd-url", mcpd])
+        .args(["--mcpd-transport", mcpd_transport])
         .env("MCPCTL_HOME", &home.0)
         .env("MCPLOCAL_LOG", "warn")
         .env_remove("MCPCTL_PLUGIN_DIR")
@@ -218,15 +220,19 @@ struct Paths {
     direct: Vec<String>,
     mcpd: Vec<String>,
     full: Vec<String>,
+    /// The full chain through a second mcplocal whose links use streamable HTTP to mcpd.
+    full_http: Vec<String>,
     watch_mcpd: Vec<String>,
     watch_full: Vec<String>,
+    watch_full_http: Vec<String>,
 }
 
-/// The JSON of the three paths' runs at one concurrency.
+/// The JSON of the paths' runs at one concurrency.
 struct Runs {
     direct: String,
     mcpd: String,
     full: String,
+    full_http: String,
 }
 
 fn args(v: &[String]) -> Vec<&str> {
@@ -234,23 +240,35 @@ fn args(v: &[String]) -> Vec<&str> {
 }
 
 fn run_paths(paths: &Paths, sessions: usize) -> Result<Runs, String> {
-    let (direct, mcpd, full) = (args(&paths.direct), args(&paths.mcpd), args(&paths.full));
+    let (direct, mcpd, full, full_http) = (
+        args(&paths.direct),
+        args(&paths.mcpd),
+        args(&paths.full),
+        args(&paths.full_http),
+    );
     if sessions > 1 {
         return Ok(Runs {
             direct: calls(&direct, sessions, &[])?,
             mcpd: calls(&mcpd, sessions, &paths.watch_mcpd)?,
             full: calls(&full, sessions, &paths.watch_full)?,
+            full_http: calls(&full_http, sessions, &paths.watch_full_http)?,
         });
     }
     // Sequential latency; rounds interleaved so that drift hits every path alike.
-    let mut rounds: [Vec<String>; 3] = Default::default();
+    let mut rounds: [Vec<String>; 4] = Default::default();
     for _ in 0..LATENCY_ROUNDS {
         rounds[0].push(calls(&direct, 1, &[])?);
         rounds[1].push(calls(&mcpd, 1, &paths.watch_mcpd)?);
         rounds[2].push(calls(&full, 1, &paths.watch_full)?);
+        rounds[3].push(calls(&full_http, 1, &paths.watch_full_http)?);
     }
-    let [direct, mcpd, full] = rounds.map(median_run);
-    Ok(Runs { direct, mcpd, full })
+    let [direct, mcpd, full, full_http] = rounds.map(median_run);
+    Ok(Runs {
+        direct,
+        mcpd,
+        full,
+        full_http,
+    })
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -329,7 +347,15 @@ fn measure(
     let stdio_pid = instance_pid(daemon, &stdio_server)?;
     let http_pid = instance_pid(daemon, &http_server)?;
 
-    let local = start_mcplocal(&daemon.url)?;
+    let local = start_mcplocal(&daemon.url, "stream")?;
+    // The baseline of the links' transport: the same chain with streamable-HTTP links.
+    let local_http = start_mcplocal(&daemon.url, "http")?;
+    let (_, health_http) = http(&local_http.url, "GET", "/health", None)?;
+    let local_http_pid = field(&health_http, &["pid"])
+        .map(|p| p as u32)
+        .ok_or_else(|| format!("mcplocal /health has no pid: {health_http}"))?;
+    load_project(&local_http, &stdio_project)?;
+    load_project(&local_http, &http_project)?;
     let (code, health) = http(&local.url, "GET", "/health", None)?;
     let local_pid = field(&health, &["pid"])
         .map(|p| p as u32)
@@ -339,10 +365,10 @@ fn measure(
     load_project(&local, &http_project)?;
     let rss_loaded = rss_kib(local_pid)?;
     let mcpd = mcpd_pid(daemon);
-    let watch = |server_pid: &str, with_local: bool| {
+    let watch = |server_pid: &str, local: Option<u32>| {
         let mut w = vec![format!("mcpd={mcpd}"), format!("server={server_pid}")];
-        if with_local {
-            w.push(format!("mcplocal={local_pid}"));
+        if let Some(local) = local {
+            w.push(format!("mcplocal={local}"));
         }
         w
     };
@@ -360,8 +386,13 @@ fn measure(
                 "--url",
                 &format!("{}/projects/{stdio_project}/mcp", local.url),
             ]),
-            watch_mcpd: watch(&stdio_pid, false),
-            watch_full: watch(&stdio_pid, true),
+            full_http: strings(&[
+                "--url",
+                &format!("{}/projects/{stdio_project}/mcp", local_http.url),
+            ]),
+            watch_mcpd: watch(&stdio_pid, None),
+            watch_full: watch(&stdio_pid, Some(local_pid)),
+            watch_full_http: watch(&stdio_pid, Some(local_http_pid)),
         },
         Paths {
             label: "streamable-HTTP process",
@@ -372,14 +403,19 @@ fn measure(
                 "--url",
                 &format!("{}/projects/{http_project}/mcp", local.url),
             ]),
-            watch_mcpd: watch(&http_pid, false),
-            watch_full: watch(&http_pid, true),
+            full_http: strings(&[
+                "--url",
+                &format!("{}/projects/{http_project}/mcp", local_http.url),
+            ]),
+            watch_mcpd: watch(&http_pid, None),
+            watch_full: watch(&http_pid, Some(local_pid)),
+            watch_full_http: watch(&http_pid, Some(local_http_pid)),
         },
     ];
 
     let _ = writeln!(
         report,
-        "| upstream | sessions | direct p50 / p99, throughput | via mcpd | full chain (mcplocal → mcpd) | full chain adds (p50) | mcplocal's share (full − mcpd, p50) | throughput full / direct | mcpd / direct |\n|---|---|---|---|---|---|---|---|---|"
+        "| upstream | sessions | direct p50 / p99, throughput | via mcpd | full chain (mcplocal → mcpd stream) | full chain adds (p50) | mcplocal's share (full − mcpd, p50) | throughput full / direct | mcpd / direct | full chain, streamable-HTTP links (baseline) | stream / HTTP links, p50 and throughput |\n|---|---|---|---|---|---|---|---|---|---|---|"
     );
     let mut verdicts = String::new();
     let _ = writeln!(
@@ -396,7 +432,7 @@ fn measure(
             let full_ratio = tput(&runs.full) / tput(&runs.direct).max(1e-9);
             let _ = writeln!(
                 report,
-                "| {} | {sessions} | {} | {} | {} | {} | {} | {full_ratio:.2}x | {} |",
+                "| {} | {sessions} | {} | {} | {} | {} | {} | {full_ratio:.2}x | {} | {} | {} / {} |",
                 paths.label,
                 cell(&runs.direct),
                 cell(&runs.mcpd),
@@ -404,13 +440,17 @@ fn measure(
                 us(added),
                 us(share),
                 ratio(tput(&runs.mcpd), tput(&runs.direct)),
+                cell(&runs.full_http),
+                ratio(p50(&runs.full), p50(&runs.full_http)),
+                ratio(tput(&runs.full), tput(&runs.full_http)),
             );
             let _ = writeln!(
                 notes,
-                "- {} upstream, {sessions} session(s), CPU per call: via mcpd: {}; full chain: {}",
+                "- {} upstream, {sessions} session(s), CPU per call: via mcpd: {}; full chain: {}; full chain with HTTP links: {}",
                 paths.label,
                 cpu_line(&runs.mcpd),
-                cpu_line(&runs.full)
+                cpu_line(&runs.full),
+                cpu_line(&runs.full_http)
             );
             if sessions == 1 {
                 let _ = writeln!(

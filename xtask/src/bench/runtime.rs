@@ -452,12 +452,15 @@ fn routing(
         let mcpd = mcpd_pid(&daemon);
         let via_stdio = format!("{}/api/v1/mcp/{stdio_name}", daemon.url);
         let via_http = format!("{}/api/v1/mcp/{http_name}", daemon.url);
+        // The same sessions over mcpd's `mcp-stdio` stream endpoint (what mcplocal uses).
+        let stream_stdio = format!("{}/api/v1/mcp-stream/{stdio_name}", daemon.url);
+        let stream_http = format!("{}/api/v1/mcp-stream/{http_name}", daemon.url);
         let server_path = server_bin.display().to_string();
         let watch_mcpd = vec![format!("mcpd={mcpd}"), format!("server={instance_pid}")];
         let watch_mcpd_http = vec![format!("mcpd={mcpd}")];
 
         // Sequential latency; rounds interleaved so that drift hits every target alike.
-        let targets: [(&str, Vec<&str>, &[String]); 5] = [
+        let targets: [(&str, Vec<&str>, &[String]); 7] = [
             ("direct stdio", vec!["--stdio", &server_path], &[]),
             ("mcpd stdio", vec!["--url", &via_stdio], &watch_mcpd),
             ("direct local http", vec!["--url", &local.url], &[]),
@@ -465,6 +468,16 @@ fn routing(
             (
                 "mcpd container http",
                 vec!["--url", &via_http],
+                &watch_mcpd_http,
+            ),
+            (
+                "mcpd stream stdio",
+                vec!["--stream", &stream_stdio],
+                &watch_mcpd,
+            ),
+            (
+                "mcpd stream container http",
+                vec!["--stream", &stream_http],
                 &watch_mcpd_http,
             ),
         ];
@@ -481,13 +494,27 @@ fn routing(
             direct_local,
             direct_container,
             mcpd_http,
-        ] = [&lat[0], &lat[1], &lat[2], &lat[3], &lat[4]];
+            stream_stdio_run,
+            stream_http_run,
+        ] = [
+            &lat[0], &lat[1], &lat[2], &lat[3], &lat[4], &lat[5], &lat[6],
+        ];
         for (label, direct, routed) in [
             ("mcpd → STDIO process instance", direct_stdio, mcpd_stdio),
             (
                 "mcpd → streamable-HTTP container",
                 direct_container,
                 mcpd_http,
+            ),
+            (
+                "mcpd `mcp-stdio` stream → STDIO process instance",
+                direct_stdio,
+                stream_stdio_run,
+            ),
+            (
+                "mcpd `mcp-stdio` stream → streamable-HTTP container",
+                direct_container,
+                stream_http_run,
             ),
         ] {
             let baseline = if direct == direct_stdio {
@@ -533,6 +560,13 @@ fn routing(
                     direct: vec!["--url", &container_url],
                     routed: vec!["--url", &via_http],
                     watch: &watch_mcpd_http,
+                },
+                Pair {
+                    label: "mcpd `mcp-stdio` stream → STDIO process instance",
+                    baseline: "straight on the child's stdio (one session, that many callers)",
+                    direct: vec!["--stdio", &server_path],
+                    routed: vec!["--stream", &stream_stdio],
+                    watch: &watch_mcpd,
                 },
             ];
             for Pair {

@@ -240,3 +240,8 @@ pub async fn llm_providers(base: &str) -> Option<serde_json::Value> {
 pub fn project_endpoint(base: &str, project: &str) -> String {
     format!("{base}/projects/{project}/mcp")
 }
+
+/// The project's `mcp-stdio` stream endpoint on the mcplocal at `base`.
+pub fn project_stream_endpoint(base: &str, project: &str) -> String {
+    format!("{base}/projects/{project}/mcp-stream")
+}

@@ -139,7 +139,9 @@ pub fn mcp_stream_service<P: LinkProvider>(
                     return (StatusCode::BAD_REQUEST, format!("{error}\n")).into_response();
                 }
             };
-            accept_stream(request, &stream, ProxySession::for_server(provider, server))
+            accept_stream(request, &stream, || {
+                ProxySession::for_server(provider, server)
+            })
         }
     })
 }

@@ -184,6 +184,18 @@ pub enum UpstreamTransport {
     },
 }
 
+impl UpstreamTransport {
+    /// The transport's name, as [`UpstreamLink::transport`] reports it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            UpstreamTransport::Stdio { .. } => "stdio",
+            UpstreamTransport::StreamableHttp { .. } => "streamable-http",
+            UpstreamTransport::Stream { .. } => "stream",
+            UpstreamTransport::Sse { .. } => "sse",
+        }
+    }
+}
+
 impl std::fmt::Debug for UpstreamTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -209,6 +221,7 @@ impl std::fmt::Debug for UpstreamTransport {
 /// them back (see the crate docs). Dropping the last `Arc` closes the link.
 pub struct UpstreamLink {
     id: u64,
+    transport: &'static str,
     peer: Peer<RoleClient>,
     hub: Arc<Hub>,
     server_info: Arc<ServerPeerInfo>,
@@ -220,6 +233,7 @@ impl std::fmt::Debug for UpstreamLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UpstreamLink")
             .field("id", &self.id)
+            .field("transport", &self.transport)
             .field("server_info", &self.server_info.server_info)
             .field("closed", &self.is_closed())
             .field("hub", &self.hub)
@@ -254,6 +268,7 @@ impl UpstreamLink {
         timeout: Duration,
     ) -> Result<UpstreamLink, ProxyError> {
         let deadline = tokio::time::Instant::now() + timeout;
+        let transport_name = transport.name();
         // An SSE upstream's event stream is opened first (its `endpoint` event is needed
         // before anything can be sent), within the same `timeout`.
         let transport = match transport {
@@ -347,6 +362,7 @@ impl UpstreamLink {
         };
         Ok(UpstreamLink {
             id: NEXT_LINK_ID.fetch_add(1, Ordering::Relaxed),
+            transport: transport_name,
             peer,
             hub,
             server_info,
@@ -358,6 +374,12 @@ impl UpstreamLink {
     /// A process-unique number for this link (for logs and for providers comparing links).
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The transport it runs over: `stdio`, `streamable-http`, `stream` (`mcp-stdio`) or
+    /// `sse`.
+    pub fn transport(&self) -> &'static str {
+        self.transport
     }
 
     /// What the instance answered to `initialize`: protocol version, capabilities, server

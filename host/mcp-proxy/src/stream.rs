@@ -171,13 +171,14 @@ pub struct StreamConfig {
     pub cancellation_token: CancellationToken,
 }
 
-/// Answers an upgrade request and serves one MCP session with `handler` over the upgraded
-/// connection, until the client closes it or `config`'s token is cancelled. A request that
-/// is not a `GET` with the upgrade headers gets `405` or `426` and a one-line reason.
+/// Answers an upgrade request and serves one MCP session with the handler `make_handler`
+/// builds over the upgraded connection, until the client closes it or `config`'s token is
+/// cancelled. A request that is not a `GET` with the upgrade headers gets `405` or `426`
+/// and a one-line reason (and no handler is made).
 pub fn accept_stream<H: ServerHandler>(
     mut request: Request<Body>,
     config: &StreamConfig,
-    handler: H,
+    make_handler: impl FnOnce() -> H,
 ) -> Response {
     if request.method() != Method::GET {
         return (
@@ -203,7 +204,7 @@ pub fn accept_stream<H: ServerHandler>(
     let upgrade = hyper::upgrade::on(&mut request);
     let max_line_bytes = config.max_line_bytes;
     let ct = config.cancellation_token.child_token();
-    tokio::spawn(serve_upgraded(upgrade, max_line_bytes, ct, handler));
+    tokio::spawn(serve_upgraded(upgrade, max_line_bytes, ct, make_handler()));
     (
         StatusCode::SWITCHING_PROTOCOLS,
         [

@@ -39,7 +39,9 @@ use tower::ServiceExt;
 use crate::content::ContentPipelines;
 use crate::llm::{Models, Preference};
 use crate::plugins::{self, McpdServices, PluginHooks, Plugins};
-use crate::session::{ProjectConfig, ProjectService, mcp_service_with_idle_timeout};
+use crate::session::{
+    ProjectConfig, ProjectService, ProjectSession, mcp_service_with_idle_timeout,
+};
 use crate::traffic::{Traffic, TrafficFilter};
 use crate::upstreams::{McpdTransport, ProjectUpstreams, UpstreamError, fetch_project};
 
@@ -86,6 +88,9 @@ impl LocalConfig {
 struct LoadedProject {
     upstreams: Arc<ProjectUpstreams>,
     service: ProjectService<PluginHooks>,
+    /// What a stream session of the project is made of (the HTTP `service` has its own).
+    hooks: Arc<PluginHooks>,
+    config: Arc<ProjectConfig>,
     _refresher: AbortOnDrop,
 }
 
@@ -106,6 +111,8 @@ pub struct Mcplocal {
     mcpd_services: McpdServices,
     models: Models,
     content: Arc<ContentPipelines>,
+    /// Cancelled by [`Mcplocal::close`]: ends the clients' stream sessions.
+    streams: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for Mcplocal {
@@ -151,6 +158,7 @@ impl Mcplocal {
             traffic: Traffic::default(),
             projects: tokio::sync::Mutex::default(),
             plugins,
+            streams: tokio_util::sync::CancellationToken::new(),
         })
     }
 
@@ -234,16 +242,19 @@ impl Mcplocal {
         // The Host and Origin checks are done for every route by `local_only`.
         http = http.disable_allowed_hosts();
         http.max_request_body_bytes = MAX_REQUEST_BODY_BYTES;
+        let (hooks, config) = (Arc::new(hooks), Arc::new(ProjectConfig::default()));
         let service = mcp_service_with_idle_timeout(
             upstreams.clone(),
-            Arc::new(hooks),
-            Arc::new(ProjectConfig::default()),
+            hooks.clone(),
+            config.clone(),
             http,
             Some(self.config.session_idle_timeout),
         );
         let project = Arc::new(LoadedProject {
             upstreams,
             service,
+            hooks,
+            config,
             _refresher: AbortOnDrop(refresher),
         });
         tracing::info!(project = name, proxy_model = model, servers = ?project.upstreams.servers(), "project loaded");
@@ -251,8 +262,9 @@ impl Mcplocal {
         Ok(project)
     }
 
-    /// Closes every project's sessions to mcpd.
+    /// Closes every project's sessions to mcpd, and the stream sessions of clients.
     pub async fn close(&self) {
+        self.streams.cancel();
         let projects: Vec<Arc<LoadedProject>> =
             self.projects.lock().await.drain().map(|(_, p)| p).collect();
         for project in projects {
@@ -274,6 +286,7 @@ pub fn router(state: Arc<Mcplocal>) -> Router {
         .route("/proxymodels/{name}", get(proxymodel))
         .route("/projects/{project}", get(project_status))
         .route("/projects/{project}/mcp", any(project_mcp))
+        .route("/projects/{project}/mcp-stream", any(project_stream))
         .layer(middleware::from_fn(local_only))
         .with_state(state)
 }
@@ -428,6 +441,34 @@ async fn project_mcp(
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
     }
+}
+
+/// The project's MCP session over an `mcp-stdio` stream (what `mcpctl mcp` bridges to):
+/// the same session as on `/projects/{project}/mcp`, one per connection, without an HTTP
+/// request per message. It lasts as long as the connection.
+async fn project_stream(
+    State(state): State<Arc<Mcplocal>>,
+    Path(project): Path<String>,
+    request: Request,
+) -> Response {
+    if !is_dns_label(&project) {
+        return not_a_project(&project);
+    }
+    let loaded = match state.project(&project).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    let config = mcp_proxy::StreamConfig {
+        max_line_bytes: MAX_REQUEST_BODY_BYTES,
+        cancellation_token: state.streams.clone(),
+    };
+    mcp_proxy::accept_stream(request, &config, || {
+        ProjectSession::new(
+            loaded.upstreams.clone(),
+            loaded.hooks.clone(),
+            loaded.config.clone(),
+        )
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,5 +11,6 @@ mod fault;
 mod http_upstream;
 mod protocol;
 mod sse_upstream;
+mod stream;
 mod support;
 mod time;

@@ -7,5 +7,6 @@ mod content;
 mod llm;
 mod plugins;
 mod project;
+mod streams;
 mod support;
 mod under_load;

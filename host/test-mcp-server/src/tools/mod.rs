@@ -10,7 +10,7 @@
 //! | `sleep` | `ms` | `slept MS ms` |
 //! | `progress` | `steps`, `delay_ms` | `done`, after one `notifications/progress` per step |
 //! | `log` | `level`, `message` | `logged`, after a `notifications/message` |
-//! | `sample` | `prompt` | the client's answer to a `sampling/createMessage` request |
+//! | `sample` | `prompt`, `delay_ms` (wait first) | the client's answer to a `sampling/createMessage` request |
 //! | `crash` | — | none: the process exits with code 3 |
 //! | `extra_1` … `extra_N` | `text` | the text (only with `--extra-tools N`) |
 

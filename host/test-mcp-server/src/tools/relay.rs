@@ -31,6 +31,9 @@ pub struct LogArgs {
 pub struct SampleArgs {
     /// The user message sent to the client's model.
     pub prompt: String,
+    /// Milliseconds to wait before asking (so other calls can start meanwhile).
+    #[serde(default)]
+    pub delay_ms: u64,
 }
 
 #[tool_router(router = relay_tools, vis = "pub(super)")]
@@ -63,6 +66,7 @@ impl TestServer {
         Parameters(args): Parameters<SampleArgs>,
         client: Peer<RoleServer>,
     ) -> Result<String, ErrorData> {
+        tokio::time::sleep(std::time::Duration::from_millis(args.delay_ms.min(60_000))).await;
         let request = CreateMessageRequestParams::new(
             vec![SamplingMessage::user_text(args.prompt)],
             SAMPLE_MAX_TOKENS,

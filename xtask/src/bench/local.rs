@@ -222,6 +222,9 @@ struct Paths {
     full: Vec<String>,
     /// The full chain through a second mcplocal whose links use streamable HTTP to mcpd.
     full_http: Vec<String>,
+    /// The full chain with the client on mcplocal's `mcp-stdio` stream (what `mcpctl mcp`
+    /// bridges to).
+    full_stream: Vec<String>,
     watch_mcpd: Vec<String>,
     watch_full: Vec<String>,
     watch_full_http: Vec<String>,
@@ -233,6 +236,7 @@ struct Runs {
     mcpd: String,
     full: String,
     full_http: String,
+    full_stream: String,
 }
 
 fn args(v: &[String]) -> Vec<&str> {
@@ -240,11 +244,12 @@ fn args(v: &[String]) -> Vec<&str> {
 }
 
 fn run_paths(paths: &Paths, sessions: usize) -> Result<Runs, String> {
-    let (direct, mcpd, full, full_http) = (
+    let (direct, mcpd, full, full_http, full_stream) = (
         args(&paths.direct),
         args(&paths.mcpd),
         args(&paths.full),
         args(&paths.full_http),
+        args(&paths.full_stream),
     );
     if sessions > 1 {
         return Ok(Runs {
@@ -252,22 +257,25 @@ fn run_paths(paths: &Paths, sessions: usize) -> Result<Runs, String> {
             mcpd: calls(&mcpd, sessions, &paths.watch_mcpd)?,
             full: calls(&full, sessions, &paths.watch_full)?,
             full_http: calls(&full_http, sessions, &paths.watch_full_http)?,
+            full_stream: calls(&full_stream, sessions, &paths.watch_full)?,
         });
     }
     // Sequential latency; rounds interleaved so that drift hits every path alike.
-    let mut rounds: [Vec<String>; 4] = Default::default();
+    let mut rounds: [Vec<String>; 5] = Default::default();
     for _ in 0..LATENCY_ROUNDS {
         rounds[0].push(calls(&direct, 1, &[])?);
         rounds[1].push(calls(&mcpd, 1, &paths.watch_mcpd)?);
         rounds[2].push(calls(&full, 1, &paths.watch_full)?);
         rounds[3].push(calls(&full_http, 1, &paths.watch_full_http)?);
+        rounds[4].push(calls(&full_stream, 1, &paths.watch_full)?);
     }
-    let [direct, mcpd, full, full_http] = rounds.map(median_run);
+    let [direct, mcpd, full, full_http, full_stream] = rounds.map(median_run);
     Ok(Runs {
         direct,
         mcpd,
         full,
         full_http,
+        full_stream,
     })
 }
 
@@ -390,6 +398,10 @@ fn measure(
                 "--url",
                 &format!("{}/projects/{stdio_project}/mcp", local_http.url),
             ]),
+            full_stream: strings(&[
+                "--stream",
+                &format!("{}/projects/{stdio_project}/mcp-stream", local.url),
+            ]),
             watch_mcpd: watch(&stdio_pid, None),
             watch_full: watch(&stdio_pid, Some(local_pid)),
             watch_full_http: watch(&stdio_pid, Some(local_http_pid)),
@@ -407,6 +419,10 @@ fn measure(
                 "--url",
                 &format!("{}/projects/{http_project}/mcp", local_http.url),
             ]),
+            full_stream: strings(&[
+                "--stream",
+                &format!("{}/projects/{http_project}/mcp-stream", local.url),
+            ]),
             watch_mcpd: watch(&http_pid, None),
             watch_full: watch(&http_pid, Some(local_pid)),
             watch_full_http: watch(&http_pid, Some(local_http_pid)),
@@ -415,7 +431,7 @@ fn measure(
 
     let _ = writeln!(
         report,
-        "| upstream | sessions | direct p50 / p99, throughput | via mcpd | full chain (mcplocal → mcpd stream) | full chain adds (p50) | mcplocal's share (full − mcpd, p50) | throughput full / direct | mcpd / direct | full chain, streamable-HTTP links (baseline) | stream / HTTP links, p50 and throughput |\n|---|---|---|---|---|---|---|---|---|---|---|"
+        "| upstream | sessions | direct p50 / p99, throughput | via mcpd | full chain (mcplocal → mcpd stream) | full chain adds (p50) | mcplocal's share (full − mcpd, p50) | throughput full / direct | mcpd / direct | full chain, streamable-HTTP links (baseline) | stream / HTTP links, p50 and throughput | full chain, client on mcplocal's stream too | its added p50 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     let mut verdicts = String::new();
     let _ = writeln!(
@@ -432,7 +448,7 @@ fn measure(
             let full_ratio = tput(&runs.full) / tput(&runs.direct).max(1e-9);
             let _ = writeln!(
                 report,
-                "| {} | {sessions} | {} | {} | {} | {} | {} | {full_ratio:.2}x | {} | {} | {} / {} |",
+                "| {} | {sessions} | {} | {} | {} | {} | {} | {full_ratio:.2}x | {} | {} | {} / {} | {} | {} |",
                 paths.label,
                 cell(&runs.direct),
                 cell(&runs.mcpd),
@@ -443,14 +459,17 @@ fn measure(
                 cell(&runs.full_http),
                 ratio(p50(&runs.full), p50(&runs.full_http)),
                 ratio(tput(&runs.full), tput(&runs.full_http)),
+                cell(&runs.full_stream),
+                us(p50(&runs.full_stream) - p50(&runs.direct)),
             );
             let _ = writeln!(
                 notes,
-                "- {} upstream, {sessions} session(s), CPU per call: via mcpd: {}; full chain: {}; full chain with HTTP links: {}",
+                "- {} upstream, {sessions} session(s), CPU per call: via mcpd: {}; full chain: {}; full chain with HTTP links: {}; full chain, client on a stream: {}",
                 paths.label,
                 cpu_line(&runs.mcpd),
                 cpu_line(&runs.full),
-                cpu_line(&runs.full_http)
+                cpu_line(&runs.full_http),
+                cpu_line(&runs.full_stream)
             );
             if sessions == 1 {
                 let _ = writeln!(
@@ -464,6 +483,18 @@ fn measure(
                     ratio(p50(&runs.full), p50(&runs.direct)),
                     verdict(added < 200.0)
                 );
+                let added_stream = p50(&runs.full_stream) - p50(&runs.direct);
+                let _ = writeln!(
+                    verdicts,
+                    "| `tools/call` p50, full chain → {}, client on mcplocal's stream | {} (adds {}) | {} {} | {} | adds < 200 µs p50 | {} |",
+                    paths.label,
+                    us(p50(&runs.full_stream)),
+                    us(added_stream),
+                    paths.direct_label,
+                    us(p50(&runs.direct)),
+                    ratio(p50(&runs.full_stream), p50(&runs.direct)),
+                    verdict(added_stream < 200.0)
+                );
             }
             if sessions == 32 {
                 let _ = writeln!(
@@ -474,6 +505,16 @@ fn measure(
                     paths.direct_label,
                     tput(&runs.direct),
                     verdict(full_ratio >= 0.5)
+                );
+                let stream_ratio = tput(&runs.full_stream) / tput(&runs.direct).max(1e-9);
+                let _ = writeln!(
+                    verdicts,
+                    "| throughput, 32 sessions, full chain → {}, clients on mcplocal's stream | {:.0} calls/s | {} {:.0} calls/s | {stream_ratio:.2}x | ≥ 0.50x | {} |",
+                    paths.label,
+                    tput(&runs.full_stream),
+                    paths.direct_label,
+                    tput(&runs.direct),
+                    verdict(stream_ratio >= 0.5)
                 );
             }
         }

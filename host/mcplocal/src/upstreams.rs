@@ -122,13 +122,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The servers of one project and an MCP client session (an [`UpstreamLink`]) to mcpd's
-/// endpoint `{mcpd}/api/v1/mcp/{server}` for each, shared by all client sessions of the
-/// project. A link that closes (mcpd restarted, session expired) is reopened on next use.
-///
-/// The server list is read once by [`Self::connect`]; [`Self::refresh`] (or the task of
-/// [`Self::spawn_refresher`]) reads it again, opens sessions to added servers, closes those
-/// of removed ones and tells [`Self::subscribe`]rs.
 /// How mcplocal's links reach mcpd's MCP endpoints.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum McpdTransport {
@@ -142,6 +135,13 @@ pub enum McpdTransport {
     Http,
 }
 
+/// The servers of one project and an MCP client session (an [`UpstreamLink`]) to mcpd for
+/// each (see [`McpdTransport`]), shared by all client sessions of the project. A link that
+/// closes (mcpd restarted, session expired) is reopened on next use.
+///
+/// The server list is read once by [`Self::connect`]; [`Self::refresh`] (or the task of
+/// [`Self::spawn_refresher`]) reads it again, opens sessions to added servers, closes those
+/// of removed ones and tells [`Self::subscribe`]rs.
 pub struct ProjectUpstreams {
     mcpd: String,
     project: String,

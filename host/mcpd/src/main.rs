@@ -18,6 +18,11 @@ struct Args {
     /// [default: $MCPCTL_HOME/mcpd.db].
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
+    /// Threads that run mcpd's async work [default: one per CPU]. One thread forwards MCP
+    /// messages with fewer thread hand-offs (BENCHMARKS.md, "Threads"); more keep a heavy
+    /// request (a large apply) from holding up the others.
+    #[arg(long, value_name = "N", env = "MCPD_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    worker_threads: Option<u16>,
 }
 
 async fn shutdown_signal() {
@@ -75,10 +80,11 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.worker_threads {
+        builder.worker_threads(usize::from(threads));
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("mcpd: error: cannot start the async runtime: {err}");

@@ -31,6 +31,11 @@ struct Args {
         default_value_t
     )]
     mcpd_transport: McpdTransport,
+    /// Threads that run mcplocal's async work. One (the default) forwards each message with
+    /// fewer thread hand-offs: less CPU and latency per call (BENCHMARKS.md, "Threads");
+    /// blocking work (JS stages, plugin calls that wait) runs off it.
+    #[arg(long, value_name = "N", env = "MCPLOCAL_WORKER_THREADS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    worker_threads: u16,
 }
 
 /// `$MCPCTL_HOME`, else `~/.mcpctl`.
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
         )
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(usize::from(args.worker_threads))
         .enable_all()
         .build()
     {

@@ -3,6 +3,7 @@
 //! ```text
 //! client session --streamable HTTP--> ProxySession --UpstreamLink (rmcp client)--> instance
 //!   /api/v1/mcp/{server}               (ServerHandler)   STDIO, streamable HTTP or SSE
+//!   or an mcp-stdio stream at /api/v1/mcp-stream/{server}
 //! ```
 //!
 //! mcpd exposes one MCP endpoint per server ([`router`] / [`mcp_service`], route
@@ -19,6 +20,13 @@
 //!   to the endpoint the server names, one message at a time in send order (another task;
 //!   30 s per POST). The endpoint must be on the stream's origin. The stream cannot be
 //!   resumed: when it ends or fails the link closes.
+//! - **Streams** ([`connect_stream`], [`accept_stream`], [`mcp_stream_service`] at
+//!   [`MCP_STREAM_ROUTE`]): the same sessions over one upgraded HTTP/1.1 connection
+//!   (`Upgrade: mcp-stdio`) in the STDIO framing, for the hops between our own programs
+//!   (mcplocal → mcpd, `mcpctl mcp` → mcplocal); [`UpstreamTransport::Stream`] is a link over
+//!   one. A server→client request relayed to a stream session names the client's request it
+//!   belongs to in `_meta` ([`RELATED_REQUEST_META`]), which the receiving link routes by and
+//!   removes.
 //! - [`UpstreamLink`]: one initialized rmcp client session to one instance
 //!   ([`UpstreamLink::connect`] with a timeout, [`UpstreamLink::ping`],
 //!   [`UpstreamLink::is_closed`], [`UpstreamLink::server_info`]). Its upstream side is a

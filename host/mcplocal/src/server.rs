@@ -405,10 +405,7 @@ async fn project_status(
     State(state): State<Arc<Mcplocal>>,
     Path(project): Path<String>,
 ) -> Response {
-    if !is_dns_label(&project) {
-        return not_a_project(&project);
-    }
-    match state.project(&project).await {
+    match loaded_project(&state, &project).await {
         Ok(loaded) => axum::Json(serde_json::json!({
             "name": project,
             "servers": *loaded.upstreams.servers(),
@@ -425,15 +422,20 @@ fn not_a_project(name: &str) -> Response {
     )
 }
 
+/// The project a request path names, loaded; or the error answer.
+async fn loaded_project(state: &Mcplocal, project: &str) -> Result<Arc<LoadedProject>, Response> {
+    if !is_dns_label(project) {
+        return Err(not_a_project(project));
+    }
+    state.project(project).await
+}
+
 async fn project_mcp(
     State(state): State<Arc<Mcplocal>>,
     Path(project): Path<String>,
     request: Request,
 ) -> Response {
-    if !is_dns_label(&project) {
-        return not_a_project(&project);
-    }
-    let loaded = match state.project(&project).await {
+    let loaded = match loaded_project(&state, &project).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
     };
@@ -451,10 +453,7 @@ async fn project_stream(
     Path(project): Path<String>,
     request: Request,
 ) -> Response {
-    if !is_dns_label(&project) {
-        return not_a_project(&project);
-    }
-    let loaded = match state.project(&project).await {
+    let loaded = match loaded_project(&state, &project).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
     };

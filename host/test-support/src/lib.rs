@@ -48,6 +48,15 @@ pub fn unique_suffix() -> String {
     format!("{:016x}", hasher.finish())
 }
 
+/// A free loopback port (bound, then released for a server to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Where the workspace's binaries are: beside the test executable's `deps/` folder, unless
 /// `NAME_BIN` (upper case, `-` as `_`: `MCPD_BIN`, `MCP_TEST_SERVER_BIN`) names the file.
 pub fn binary(name: &str) -> PathBuf {

@@ -373,15 +373,6 @@ fn the_python_git_server_reads_a_repository_through_mcpd() {
     });
 }
 
-/// A free loopback port (bound, then released for the server to take).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn a_legacy_sse_server_runs_as_a_local_process_and_answers_through_mcpd() {
     let node = std::env::var("MCPCTL_TEST_NODE").unwrap_or_else(|_| {
@@ -395,7 +386,7 @@ fn a_legacy_sse_server_runs_as_a_local_process_and_answers_through_mcpd() {
     );
     let mcpd = Mcpd::start(Backend::Sqlite);
     let api = Api::new(&mcpd.url);
-    let port = free_port();
+    let port = test_support::free_port();
     let server = json!({
         "name": "everything",
         "command": "node",

@@ -72,14 +72,6 @@ impl ClientHandler for Sampler {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Session X's call asks for sampling one second late; by then session Y of the same project
 /// has a call in flight on the same link to mcpd. Over one stream nothing but the request's
 /// `_meta` tells mcplocal which session the sampling request is for: the latest call in
@@ -89,7 +81,7 @@ async fn sampling_reaches_the_session_whose_call_caused_it() {
     let mcpd = Mcpd::start(Backend::Sqlite);
     within(120, async {
         let api = Api::new(&mcpd.url);
-        let port = free_port();
+        let port = test_support::free_port();
         // Over streamable HTTP mcpd knows exactly which request a sampling request belongs
         // to (the SSE stream it arrives on), so the only guess left would be mcplocal's.
         api.create(
@@ -199,6 +191,25 @@ async fn old_mcpd(mcpd: &str) -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String
     (url, not_found, paths)
 }
 
+/// Project `plain`'s upstreams at `mcpd`, reached over `transport`.
+async fn upstreams_over(
+    mcpd: &str,
+    doc: &ProjectDoc,
+    transport: McpdTransport,
+) -> ProjectUpstreams {
+    ProjectUpstreams::connect_over(mcpd, "plain", doc, Duration::from_secs(10), transport).await
+}
+
+/// The text `echo` answers over `link`.
+async fn echo(link: &UpstreamLink, text_to_echo: &str) -> String {
+    let answer = link
+        .peer()
+        .call_tool(call("echo", json!({ "text": text_to_echo })))
+        .await
+        .unwrap();
+    text(&answer)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mcpd_without_streams_is_reached_over_streamable_http() {
     let mcpd = Mcpd::start(Backend::Sqlite);
@@ -212,22 +223,10 @@ async fn an_mcpd_without_streams_is_reached_over_streamable_http() {
         };
 
         // The stream is tried once, refused with 404, and the link is made over HTTP.
-        let upstreams = ProjectUpstreams::connect_over(
-            &old,
-            "plain",
-            &doc,
-            Duration::from_secs(10),
-            McpdTransport::Stream,
-        )
-        .await;
+        let upstreams = upstreams_over(&old, &doc, McpdTransport::Stream).await;
         let link = upstreams.link("echo").await.unwrap();
         assert_eq!(link.transport(), "streamable-http");
-        let answer = link
-            .peer()
-            .call_tool(call("echo", json!({ "text": "over http" })))
-            .await
-            .unwrap();
-        assert_eq!(text(&answer), "over http");
+        assert_eq!(echo(&link, "over http").await, "over http");
         assert_eq!(
             *paths.lock().unwrap(),
             vec!["/api/v1/mcp-stream/echo".to_owned()]
@@ -239,35 +238,16 @@ async fn an_mcpd_without_streams_is_reached_over_streamable_http() {
         assert_eq!(not_found.load(Ordering::SeqCst), 1);
 
         // `--mcpd-transport http` never asks for one.
-        let upstreams = ProjectUpstreams::connect_over(
-            &old,
-            "plain",
-            &doc,
-            Duration::from_secs(10),
-            McpdTransport::Http,
-        )
-        .await;
+        let upstreams = upstreams_over(&old, &doc, McpdTransport::Http).await;
         let link = upstreams.link("echo").await.unwrap();
         assert_eq!(link.transport(), "streamable-http");
         assert_eq!(not_found.load(Ordering::SeqCst), 1);
 
         // Against the real mcpd the link is a stream, and works.
-        let upstreams = ProjectUpstreams::connect_over(
-            &mcpd.url,
-            "plain",
-            &doc,
-            Duration::from_secs(10),
-            McpdTransport::Stream,
-        )
-        .await;
+        let upstreams = upstreams_over(&mcpd.url, &doc, McpdTransport::Stream).await;
         let link = upstreams.link("echo").await.unwrap();
         assert_eq!(link.transport(), "stream");
-        let answer = link
-            .peer()
-            .call_tool(call("echo", json!({ "text": "over a stream" })))
-            .await
-            .unwrap();
-        assert_eq!(text(&answer), "over a stream");
+        assert_eq!(echo(&link, "over a stream").await, "over a stream");
     })
     .await;
 }

@@ -285,6 +285,13 @@ impl ContentPipelines {
         if !pipeline.applies_to(kind) {
             return Ok(None);
         }
+        // Every text the pipeline would get (one text, or a tool result's texts joined with
+        // one `\n` each) is shorter than the JSON holding it, so a result shorter than what
+        // any stage acts on comes out unchanged: not parsed, nothing built (the small calls
+        // of the `default` pipeline, passthrough → paginate).
+        if result.len() < self.runner.unchanged_below(&pipeline) {
+            return Ok(None);
+        }
         let mut result: Value =
             serde_json::from_str(result).map_err(|error| format!("not a result: {error}"))?;
         let changed = match kind {

@@ -216,6 +216,22 @@ impl PipelineRunner {
         &self.registry
     }
 
+    /// Content shorter than this many bytes passes `pipeline` unchanged: the smallest
+    /// [`crate::Stage::unchanged_below`] of its stages (0 with an unknown stage; `usize::MAX` when
+    /// no stage would change anything).
+    pub fn unchanged_below(&self, pipeline: &Pipeline) -> usize {
+        pipeline
+            .stages
+            .iter()
+            .map(|spec| {
+                self.registry
+                    .stage(&spec.stage_type)
+                    .map_or(0, |stage| stage.unchanged_below(&spec.config))
+            })
+            .min()
+            .unwrap_or(usize::MAX)
+    }
+
     /// Applies `pipeline` to `content`. `ctx` is the call's context (its `config` and
     /// `sections` are set per stage). Errors only when a stage fails and the fallback is
     /// `fail`; with `passthrough` the content comes back as it was, `fell_back` set.

@@ -183,6 +183,14 @@ pub trait Stage: Send + Sync {
         content: String,
         ctx: &'a StageContext,
     ) -> BoxFuture<'a, Result<StageOutput, StageError>>;
+
+    /// With `config`, content shorter than this many bytes comes out of the stage as it went
+    /// in (same text, no sections), so a pipeline of such stages may be skipped for it
+    /// ([`crate::PipelineRunner::unchanged_below`]). The default, 0, promises nothing.
+    fn unchanged_below(&self, config: &Map<String, Value>) -> usize {
+        let _ = config;
+        0
+    }
 }
 
 /// Where a stage comes from, as `GET /proxymodels/stages` reports it.

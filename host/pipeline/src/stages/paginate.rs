@@ -74,4 +74,9 @@ impl Stage for Paginate {
             })
         })
     }
+
+    /// Content of at most `pageSize` bytes has at most that many characters: one page.
+    fn unchanged_below(&self, config: &Map<String, Value>) -> usize {
+        page_size(config).map_or(0, |size| size.saturating_add(1))
+    }
 }

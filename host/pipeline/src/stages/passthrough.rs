@@ -26,4 +26,8 @@ impl Stage for Passthrough {
             Ok(StageOutput::content(content))
         })
     }
+
+    fn unchanged_below(&self, _config: &serde_json::Map<String, serde_json::Value>) -> usize {
+        usize::MAX
+    }
 }

@@ -368,3 +368,60 @@ fn futures_block_on<F: std::future::Future>(future: F) -> F::Output {
         .unwrap()
         .block_on(future)
 }
+
+/// The size below which a pipeline leaves content alone is what its stages promise, and the
+/// promise holds at the boundary: one byte shorter passes `default` unchanged, the size
+/// itself is paginated.
+#[tokio::test]
+async fn pipelines_leave_content_shorter_than_their_stages_act_on_unchanged() {
+    let (runner, _) = runner_with_tests();
+    let default = builtin("default");
+    let below = runner.unchanged_below(&default);
+    assert_eq!(
+        below, 8001,
+        "passthrough never changes, paginate past 8,000 bytes"
+    );
+    assert_eq!(runner.unchanged_below(&builtin("subindex")), 0);
+    let only_passthrough = Pipeline::new("p", vec![StageSpec::new("passthrough")]);
+    assert_eq!(runner.unchanged_below(&only_passthrough), usize::MAX);
+    let with_local = Pipeline::new(
+        "l",
+        vec![StageSpec::new("passthrough"), StageSpec::new("count")],
+    );
+    assert_eq!(
+        runner.unchanged_below(&with_local),
+        0,
+        "a stage that promises nothing"
+    );
+    let unknown = Pipeline::new("u", vec![StageSpec::new("no-such-stage")]);
+    assert_eq!(runner.unchanged_below(&unknown), 0);
+    let bad_config = Pipeline::new(
+        "b",
+        vec![StageSpec::new("paginate").with("pageSize", "big")],
+    );
+    assert_eq!(
+        runner.unchanged_below(&bad_config),
+        0,
+        "errors still surface"
+    );
+
+    let lines = |bytes: usize| -> String {
+        let line = "0123456789abcdef012345678901234567890123456789012345678901234567890123456789\n";
+        line.repeat(bytes / line.len() + 1)[..bytes].to_owned()
+    };
+    let log = || Arc::new(RecordingLog::default());
+    let short = lines(below - 1);
+    let out = runner
+        .run(&default, short.clone(), &context(&short, log()))
+        .await
+        .unwrap();
+    assert_eq!(out.content, short);
+    assert_eq!(out.sections, 0);
+    let long = lines(below);
+    let out = runner
+        .run(&default, long.clone(), &context(&long, log()))
+        .await
+        .unwrap();
+    assert!(out.sections >= 2, "{} sections", out.sections);
+    assert_ne!(out.content, long);
+}

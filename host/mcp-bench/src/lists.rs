@@ -8,7 +8,7 @@ use rmcp::model::PaginatedRequestParams;
 use rmcp::service::Peer;
 use serde_json::{Value, json};
 
-use crate::calls::{CALL_TIMEOUT, connect_http};
+use crate::calls::{CALL_TIMEOUT, connect_http, connect_stream};
 use crate::stats::Samples;
 
 /// Most pages followed in one full list (a server whose cursors never end is an error).
@@ -51,14 +51,23 @@ async fn list_once(peer: &Peer<RoleClient>) -> Result<Listed, String> {
     })
 }
 
-/// `rounds` full lists after `warmup` unmeasured ones, on one session at `url`.
-pub async fn run(
-    url: String,
-    rounds: usize,
-    warmup: usize,
-    keep_alive: bool,
-) -> Result<Value, String> {
-    let client = connect_http(&url, keep_alive).await?;
+/// Where a list session goes.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    Http {
+        url: String,
+        keep_alive: bool,
+    },
+    /// An `mcp-stdio` stream endpoint.
+    Stream(String),
+}
+
+/// `rounds` full lists after `warmup` unmeasured ones, on one session at `endpoint`.
+pub async fn run(endpoint: Endpoint, rounds: usize, warmup: usize) -> Result<Value, String> {
+    let (client, url) = match endpoint {
+        Endpoint::Http { url, keep_alive } => (connect_http(&url, keep_alive).await?, url),
+        Endpoint::Stream(url) => (connect_stream(&url).await?, url),
+    };
     let peer = client.peer().clone();
     let mut expected = None;
     for _ in 0..warmup.max(1) {

@@ -91,6 +91,10 @@ enum Command {
         /// A pooled reqwest client (see `calls --keep-alive`).
         #[arg(long, env = "MCP_BENCH_KEEP_ALIVE")]
         keep_alive: bool,
+        /// `--url` is an `mcp-stdio` stream endpoint (mcpd's `/api/v1/mcp-stream/NAME`,
+        /// mcplocal's `/projects/P/mcp-stream`).
+        #[arg(long)]
+        stream: bool,
         #[arg(long, default_value_t = 300)]
         timeout_s: u64,
     },
@@ -191,11 +195,17 @@ async fn run(command: Command) -> anyhow::Result<serde_json::Value> {
             rounds,
             warmup,
             keep_alive,
+            stream,
             timeout_s,
         } => {
+            let target = if stream {
+                lists::Endpoint::Stream(url)
+            } else {
+                lists::Endpoint::Http { url, keep_alive }
+            };
             within(
                 bounded(timeout_s),
-                lists::run(url, rounds.clamp(1, 100_000), warmup, keep_alive),
+                lists::run(target, rounds.clamp(1, 100_000), warmup),
             )
             .await
         }

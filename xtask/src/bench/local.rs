@@ -559,12 +559,25 @@ fn measure(
     load_project(&local, &one_project)?;
     load_project(&local, &big_project)?;
     let rounds = LIST_ROUNDS.to_string();
-    let list = |url: String| {
-        let json = bench(&["list", "--url", &url, "--rounds", &rounds, "--warmup", "10"])?;
+    let list_with = |url: String, extra: &[&str]| {
+        let mut args = vec!["list", "--url", &url, "--rounds", &rounds, "--warmup", "10"];
+        args.extend_from_slice(extra);
+        let json = bench(&args)?;
         eprintln!("xtask: {json}");
         Ok::<String, String>(json)
     };
+    let list = |url: String| list_with(url, &[]);
     let merged = list(format!("{}/projects/{wide_project}/mcp", local.url))?;
+    // The same lists for a client on mcplocal's stream (what `mcpctl mcp` bridges to), and
+    // the 2,000-tool server on mcpd's stream.
+    let merged_stream = list_with(
+        format!("{}/projects/{wide_project}/mcp-stream", local.url),
+        &["--stream"],
+    )?;
+    let big_mcpd_stream = list_with(
+        format!("{}/api/v1/mcp-stream/{big}", daemon.url),
+        &["--stream"],
+    )?;
     let one_local = list(format!("{}/projects/{one_project}/mcp", local.url))?;
     let one_mcpd = list(format!("{}/api/v1/mcp/{}", daemon.url, wide[0]))?;
     let big_local = list(format!("{}/projects/{big_project}/mcp", local.url))?;
@@ -586,6 +599,17 @@ fn measure(
         ms(one_p50 / 1000.0),
         ratio(all_p50, one_p50),
         verdict(all_p50 < 5_000.0)
+    );
+    let stream_p50 = num(&merged_stream, &["all_pages", "p50_us"]);
+    let big_stream_p50 = num(&big_mcpd_stream, &["all_pages", "p50_us"]);
+    let _ = writeln!(
+        verdicts,
+        "| merged `tools/list`, {WIDE_SERVERS} × 40 tools, all pages, p50, client on mcplocal's stream | {} (first page {}) | one 2,000-tool server on mcpd's stream {} | {} | < 5 ms | {} |",
+        ms(stream_p50 / 1000.0),
+        ms(num(&merged_stream, &["first_page", "p50_us"]) / 1000.0),
+        ms(big_stream_p50 / 1000.0),
+        ratio(stream_p50, big_stream_p50),
+        verdict(stream_p50 < 5_000.0)
     );
     let _ = writeln!(
         verdicts,

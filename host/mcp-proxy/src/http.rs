@@ -37,6 +37,9 @@ pub struct ProxyConfig {
     /// A client session idle this long is closed (and with it a dedicated link). Default
     /// 5 minutes.
     pub session_idle_timeout: Option<Duration>,
+    /// Stream sessions ([`mcp_stream_service`]) open at once at most; more get 503.
+    /// Default [`crate::DEFAULT_MAX_STREAM_SESSIONS`] (1,024).
+    pub max_stream_sessions: usize,
     /// Cancel it to end every session (shutdown).
     pub cancellation_token: CancellationToken,
 }
@@ -52,6 +55,7 @@ impl Default for ProxyConfig {
             ]),
             sse_keep_alive: Some(Duration::from_secs(15)),
             session_idle_timeout: Some(Duration::from_secs(300)),
+            max_stream_sessions: crate::DEFAULT_MAX_STREAM_SESSIONS,
             cancellation_token: CancellationToken::new(),
         }
     }
@@ -73,6 +77,12 @@ impl ProxyConfig {
     /// Sets [`Self::session_idle_timeout`].
     pub fn with_session_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.session_idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Self::max_stream_sessions`].
+    pub fn with_max_stream_sessions(mut self, sessions: usize) -> Self {
+        self.max_stream_sessions = sessions;
         self
     }
 
@@ -121,10 +131,11 @@ pub fn mcp_stream_service<P: LinkProvider>(
     config: &ProxyConfig,
 ) -> axum::routing::MethodRouter {
     let allowed_hosts = config.allowed_hosts.clone();
-    let stream = StreamConfig {
-        max_line_bytes: config.max_request_body_bytes,
-        cancellation_token: config.cancellation_token.clone(),
-    };
+    let stream = StreamConfig::new(
+        config.max_request_body_bytes,
+        config.max_stream_sessions,
+        config.cancellation_token.clone(),
+    );
     axum::routing::any(move |request: Request<Body>| {
         let provider = provider.clone();
         let allowed_hosts = allowed_hosts.clone();

@@ -111,8 +111,8 @@ pub use provider::{LinkProvider, SessionMode};
 pub use session::{NEWEST_PROTOCOL_VERSION, ProxySession, server_from_path};
 pub use sse::{MAX_SSE_EVENT_BYTES, SseError};
 pub use stream::{
-    MCP_STREAM_ROUTE, STREAM_PROTOCOL, StreamConfig, StreamError, accept_stream, connect_stream,
-    wants_stream,
+    DEFAULT_MAX_STREAM_SESSIONS, MCP_STREAM_ROUTE, STREAM_PROTOCOL, StreamConfig, StreamError,
+    accept_stream, connect_stream, wants_stream,
 };
 
 #[cfg(test)]

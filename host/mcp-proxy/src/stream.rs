@@ -22,7 +22,10 @@ use hyper_util::rt::TokioIo;
 use rmcp::ServerHandler;
 use rmcp::ServiceExt;
 use rmcp::transport::async_rw::AsyncRwTransport;
+use std::sync::Arc;
+
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// The `Upgrade` token: MCP's STDIO framing over the connection.
@@ -161,20 +164,40 @@ pub fn wants_stream(headers: &HeaderMap) -> bool {
     connection_upgrade && protocol
 }
 
-/// Settings of the serving side.
+/// How many stream sessions a server keeps open at once unless told otherwise.
+pub const DEFAULT_MAX_STREAM_SESSIONS: usize = 1024;
+
+/// Settings of the serving side. Clones share one count of open sessions.
 #[derive(Debug, Clone)]
 pub struct StreamConfig {
-    /// Longest JSON-RPC line taken from the client; longer lines are dropped (and logged)
-    /// by rmcp's reader, which never buffers more than this.
-    pub max_line_bytes: usize,
-    /// Cancel it to end every stream session (shutdown).
-    pub cancellation_token: CancellationToken,
+    max_line_bytes: usize,
+    max_sessions: usize,
+    sessions: Arc<Semaphore>,
+    cancellation_token: CancellationToken,
+}
+
+impl StreamConfig {
+    /// Lines longer than `max_line_bytes` are dropped (and logged) by rmcp's reader, which
+    /// never buffers more; at most `max_sessions` sessions are open at once (more get 503);
+    /// cancelling `cancellation_token` ends them all (shutdown).
+    pub fn new(
+        max_line_bytes: usize,
+        max_sessions: usize,
+        cancellation_token: CancellationToken,
+    ) -> Self {
+        Self {
+            max_line_bytes,
+            max_sessions,
+            sessions: Arc::new(Semaphore::new(max_sessions)),
+            cancellation_token,
+        }
+    }
 }
 
 /// Answers an upgrade request and serves one MCP session with the handler `make_handler`
 /// builds over the upgraded connection, until the client closes it or `config`'s token is
-/// cancelled. A request that is not a `GET` with the upgrade headers gets `405` or `426`
-/// and a one-line reason (and no handler is made).
+/// cancelled. A request that is not a `GET` with the upgrade headers gets `405` or `426`,
+/// one over the session limit `503`, each with a one-line reason (and no handler is made).
 pub fn accept_stream<H: ServerHandler>(
     mut request: Request<Body>,
     config: &StreamConfig,
@@ -201,10 +224,24 @@ pub fn accept_stream<H: ServerHandler>(
         )
             .into_response();
     }
+    let Ok(session) = config.sessions.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} MCP stream sessions are open, the most this server keeps; close one and retry\n",
+                config.max_sessions
+            ),
+        )
+            .into_response();
+    };
     let upgrade = hyper::upgrade::on(&mut request);
     let max_line_bytes = config.max_line_bytes;
     let ct = config.cancellation_token.child_token();
-    tokio::spawn(serve_upgraded(upgrade, max_line_bytes, ct, make_handler()));
+    let handler = make_handler();
+    tokio::spawn(async move {
+        serve_upgraded(upgrade, max_line_bytes, ct, handler).await;
+        drop(session);
+    });
     (
         StatusCode::SWITCHING_PROTOCOLS,
         [

@@ -111,8 +111,10 @@ pub struct Mcplocal {
     mcpd_services: McpdServices,
     models: Models,
     content: Arc<ContentPipelines>,
-    /// Cancelled by [`Mcplocal::close`]: ends the clients' stream sessions.
-    streams: tokio_util::sync::CancellationToken,
+    /// The clients' stream sessions: their limits, and the token [`Mcplocal::close`]
+    /// cancels to end them.
+    streams: mcp_proxy::StreamConfig,
+    streams_closed: tokio_util::sync::CancellationToken,
 }
 
 impl std::fmt::Debug for Mcplocal {
@@ -150,6 +152,7 @@ impl Mcplocal {
             models.router().clone(),
             Some(native),
         );
+        let streams_closed = tokio_util::sync::CancellationToken::new();
         Arc::new(Self {
             mcpd_services: McpdServices::new(&config.mcpd_url),
             models,
@@ -158,7 +161,12 @@ impl Mcplocal {
             traffic: Traffic::default(),
             projects: tokio::sync::Mutex::default(),
             plugins,
-            streams: tokio_util::sync::CancellationToken::new(),
+            streams: mcp_proxy::StreamConfig::new(
+                MAX_REQUEST_BODY_BYTES,
+                mcp_proxy::DEFAULT_MAX_STREAM_SESSIONS,
+                streams_closed.clone(),
+            ),
+            streams_closed,
         })
     }
 
@@ -264,7 +272,7 @@ impl Mcplocal {
 
     /// Closes every project's sessions to mcpd, and the stream sessions of clients.
     pub async fn close(&self) {
-        self.streams.cancel();
+        self.streams_closed.cancel();
         let projects: Vec<Arc<LoadedProject>> =
             self.projects.lock().await.drain().map(|(_, p)| p).collect();
         for project in projects {
@@ -457,11 +465,7 @@ async fn project_stream(
         Ok(loaded) => loaded,
         Err(response) => return response,
     };
-    let config = mcp_proxy::StreamConfig {
-        max_line_bytes: MAX_REQUEST_BODY_BYTES,
-        cancellation_token: state.streams.clone(),
-    };
-    mcp_proxy::accept_stream(request, &config, || {
+    mcp_proxy::accept_stream(request, &state.streams, || {
         ProjectSession::new(
             loaded.upstreams.clone(),
             loaded.hooks.clone(),

@@ -201,3 +201,51 @@ async fn an_oversized_line_is_dropped_and_the_session_goes_on() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_sessions_over_the_limit_are_refused_until_one_closes() {
+    within(60, async {
+        let config = ProxyConfig::default().with_max_stream_sessions(1);
+        let proxy = Proxy::start_with(everything_server(), config).await;
+        let url = proxy.stream_url("everything");
+        let (reader, writer) = connect_stream(&url).await.unwrap();
+        let first = Recorder::new("first")
+            .serve((reader, writer))
+            .await
+            .unwrap();
+
+        let refused = connect_stream(&url).await.err().unwrap();
+        match &refused {
+            StreamError::Refused {
+                status, message, ..
+            } => {
+                assert_eq!(status.as_u16(), 503);
+                assert!(
+                    message.contains("1 MCP stream sessions are open"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+
+        first.cancel().await.unwrap();
+        // The slot is free once the server has seen the connection close.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let (reader, writer) = loop {
+            match connect_stream(&url).await {
+                Ok(halves) => break halves,
+                Err(error) => {
+                    assert!(tokio::time::Instant::now() < deadline, "{error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let second = Recorder::new("second")
+            .serve((reader, writer))
+            .await
+            .unwrap();
+        assert!(!second.list_all_tools().await.unwrap().is_empty());
+        second.cancel().await.unwrap();
+    })
+    .await;
+}

@@ -30,7 +30,7 @@ pub fn mcp(context: &Context) -> Result<(), CommandError> {
         .enable_all()
         .build()
         .map_err(|error| CommandError::Usage(format!("cannot start the async runtime: {error}")))?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let base = local::ensure_running(&mcpd_url, home.dir()).await?;
         local::check_project(&base, &project).await?;
         let stream = local::project_stream_endpoint(&base, &project);
@@ -41,7 +41,11 @@ pub fn mcp(context: &Context) -> Result<(), CommandError> {
             }
             Err(error) => Err(CommandError::Bridge(error.to_string())),
         }
-    })
+    });
+    // When mcplocal ends the session first, a blocking read of stdin is still waiting for
+    // the client; dropping the runtime would wait for it (until the client writes again).
+    runtime.shutdown_background();
+    outcome
 }
 
 /// How long the answers to what the client sent before closing its stdin may take to come

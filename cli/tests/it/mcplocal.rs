@@ -413,3 +413,60 @@ fn the_console_shows_and_calls_tools_and_the_inspector_sees_the_traffic() {
     assert!(call.contains("desk") && call.contains("clock"), "{call}");
     assert!(call.contains("get_current_time"), "{call}");
 }
+
+/// The client keeps its stdin open and mcplocal goes away: `mcpctl mcp` must end (with an
+/// error naming mcplocal) instead of waiting for the client's next line.
+#[test]
+fn the_bridge_ends_when_mcplocal_goes_away() {
+    let w = World::start(Backend::Sqlite);
+    let proxy = LocalProxy::new();
+    let doc = json!({
+        "servers": [{"name": "clock", "command": test_support::peers::venv_bin("mcp-server-time")}],
+        "projects": [{"name": "solo", "proxyModel": "content-pipeline", "servers": ["clock"]}],
+    });
+    let file = w.write("solo.yaml", &doc.to_string());
+    w.ok(&["apply", "-f", file.to_str().unwrap()]);
+    wait_for_instances(&w, "clock", "one Running instance", |i| running(i) == 1);
+    let mut bridge = Command::new(crate::support::MCPCTL)
+        .env("MCPCTL_HOME", w.home.path())
+        .env("MCPLOCAL_LISTEN", &proxy.listen)
+        .args(["--mcpd-url", &w.mcpd.url, "mcp", "--project", "solo"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = bridge.stdin.take().unwrap();
+    std::io::Write::write_all(
+        &mut stdin,
+        br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}
+"#,
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(bridge.stdout.take().unwrap()),
+        &mut answer,
+    )
+    .unwrap();
+    assert!(answer.contains(r#""id":1"#), "{answer}");
+
+    let pid = proxy.health().and_then(|h| h["pid"].as_u64()).unwrap();
+    Command::new("kill").arg(pid.to_string()).status().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = bridge.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = bridge.kill();
+            panic!("mcpctl mcp still runs 10 s after mcplocal ended (its stdin still open)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    drop(stdin);
+    let mut errors = String::new();
+    std::io::Read::read_to_string(&mut bridge.stderr.take().unwrap(), &mut errors).unwrap();
+    assert!(!status.success());
+    assert!(errors.contains("closed the session"), "{errors}");
+}

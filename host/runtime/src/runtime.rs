@@ -145,6 +145,10 @@ pub struct Runtime<L: Link> {
     /// Instances being stopped beside the loop; `shutdown` waits for them, so that a deleted
     /// server's container is not left behind when mcpd stops right after the delete.
     stopping: Mutex<tokio::task::JoinSet<()>>,
+    /// Held for a whole reconcile pass, so that `shutdown` can wait for the one under way.
+    pass: tokio::sync::Mutex<()>,
+    /// Set by `shutdown`: later passes do nothing.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 fn now_ms() -> i64 {
@@ -188,6 +192,8 @@ impl<L: Link> Runtime<L> {
             }),
             wake: Notify::new(),
             stopping: Mutex::new(tokio::task::JoinSet::new()),
+            pass: tokio::sync::Mutex::new(()),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -375,8 +381,85 @@ impl<L: Link> Runtime<L> {
         }
     }
 
+    /// Takes out of the state the instances the store no longer wants — those of deleted
+    /// servers or of an older definition, and replicas above the count (the least useful
+    /// first: not running, then the newest) — with an event each; the caller stops them.
+    fn take_unwanted(
+        &self,
+        state: &mut State<L>,
+        desired: &BTreeMap<String, Result<LaunchSpec, String>>,
+    ) -> Vec<Instance<L>> {
+        let mut unwanted = Vec::new();
+        let stale: Vec<String> = state
+            .instances
+            .values()
+            .filter(|i| match desired.get(&i.server) {
+                Some(Ok(spec)) => spec.hash() != i.hash,
+                Some(Err(_)) => false,
+                None => true,
+            })
+            .map(|i| i.id.clone())
+            .collect();
+        for id in stale {
+            if let Some(instance) = state.instances.remove(&id) {
+                let reason = if desired.contains_key(&instance.server) {
+                    "Replaced"
+                } else {
+                    "Deleted"
+                };
+                self.event(
+                    state,
+                    &instance.server.clone(),
+                    &id,
+                    false,
+                    reason,
+                    "instance removed".into(),
+                );
+                unwanted.push(instance);
+            }
+        }
+        for (server, spec) in desired {
+            let Ok(spec) = spec else { continue };
+            let mut ids: Vec<String> = state
+                .instances
+                .values()
+                .filter(|i| &i.server == server)
+                .map(|i| i.id.clone())
+                .collect();
+            let wanted = spec.replicas as usize;
+            if ids.len() <= wanted {
+                continue;
+            }
+            ids.sort_by_key(|id| {
+                let i = &state.instances[id];
+                (
+                    i.phase == Phase::Running,
+                    std::cmp::Reverse(i.started_at_ms),
+                )
+            });
+            for id in ids.drain(..ids.len() - wanted) {
+                if let Some(instance) = state.instances.remove(&id) {
+                    self.event(
+                        state,
+                        server,
+                        &id,
+                        false,
+                        "ScaledDown",
+                        format!("replicas is {wanted}"),
+                    );
+                    unwanted.push(instance);
+                }
+            }
+        }
+        unwanted
+    }
+
     /// One pass of the control loop.
     pub async fn reconcile(self: &Arc<Self>) {
+        let _pass = self.pass.lock().await;
+        if self.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         let Some(desired) = self.desired().await else {
             return;
         };
@@ -385,41 +468,13 @@ impl<L: Link> Runtime<L> {
             self.state().adopted = true;
         }
         let now = Instant::now();
-        let mut to_stop: Vec<Instance<L>> = Vec::new();
+        let to_stop: Vec<Instance<L>>;
         let mut to_start = Vec::new();
         let mut to_probe = Vec::new();
         let mut to_check = Vec::new();
         {
             let mut state = self.state();
-            // Instances of deleted servers, or of an older definition.
-            let stale: Vec<String> = state
-                .instances
-                .values()
-                .filter(|i| match desired.get(&i.server) {
-                    Some(Ok(spec)) => spec.hash() != i.hash,
-                    Some(Err(_)) => false,
-                    None => true,
-                })
-                .map(|i| i.id.clone())
-                .collect();
-            for id in stale {
-                if let Some(instance) = state.instances.remove(&id) {
-                    let reason = if desired.contains_key(&instance.server) {
-                        "Replaced"
-                    } else {
-                        "Deleted"
-                    };
-                    self.event(
-                        &mut state,
-                        &instance.server.clone(),
-                        &id,
-                        false,
-                        reason,
-                        "instance removed".into(),
-                    );
-                    to_stop.push(instance);
-                }
-            }
+            to_stop = self.take_unwanted(&mut state, &desired);
             for (server, spec) in &desired {
                 let spec = match spec {
                     Ok(spec) => spec,
@@ -428,37 +483,13 @@ impl<L: Link> Runtime<L> {
                         continue;
                     }
                 };
-                let mut ids: Vec<String> = state
+                let running = state
                     .instances
                     .values()
                     .filter(|i| &i.server == server)
-                    .map(|i| i.id.clone())
-                    .collect();
+                    .count();
                 let wanted = spec.replicas as usize;
-                if ids.len() > wanted {
-                    // Remove the least useful first: not running, then the newest.
-                    ids.sort_by_key(|id| {
-                        let i = &state.instances[id];
-                        (
-                            i.phase == Phase::Running,
-                            std::cmp::Reverse(i.started_at_ms),
-                        )
-                    });
-                    for id in ids.drain(..ids.len() - wanted) {
-                        if let Some(instance) = state.instances.remove(&id) {
-                            self.event(
-                                &mut state,
-                                server,
-                                &id,
-                                false,
-                                "ScaledDown",
-                                format!("replicas is {wanted}"),
-                            );
-                            to_stop.push(instance);
-                        }
-                    }
-                }
-                for _ in ids.len()..wanted {
+                for _ in running..wanted {
                     let id = new_instance_id(server);
                     state.instances.insert(
                         id.clone(),
@@ -1007,10 +1038,28 @@ impl<L: Link> Runtime<L> {
     /// Stops every local process (containers keep running and are adopted on restart) and
     /// every dedicated-session instance.
     pub async fn shutdown(&self) {
-        // Stops already under way (deleted servers, scale-downs) finish first, within a bound.
+        // No pass after this one: wait for the pass under way (it may be about to stop a
+        // deleted server's instances), then stop what the store no longer wants — a server
+        // deleted just before the signal, before any pass saw it — beside the stops already
+        // under way, all within a bound.
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _pass = self.pass.lock().await;
+        let unwanted = match self.desired().await {
+            Some(desired) => self.take_unwanted(&mut self.state(), &desired),
+            None => Vec::new(),
+        };
         let mut stopping =
             std::mem::take(&mut *self.stopping.lock().unwrap_or_else(PoisonError::into_inner));
+        let reaped = futures_util::future::join_all(unwanted.iter().map(|instance| {
+            self.stop_runtime(
+                instance.spec.backend,
+                instance.runtime_id.as_deref(),
+                &instance.id,
+            )
+        }));
         let _ = tokio::time::timeout(STOPPING_WITHIN, async {
+            reaped.await;
             while stopping.join_next().await.is_some() {}
         })
         .await;

@@ -215,3 +215,32 @@ fn a_server_deleted_just_before_mcpd_stops_leaves_no_container() {
     ]);
     assert_eq!(left.trim(), "", "a container of the deleted server is left");
 }
+
+/// The same with no wait at all between the delete and the stop signal: mcpd may get the
+/// signal before its reconciler has seen the delete (seen under the loaded parallel test
+/// run: a deleted two-replica server's containers were left behind).
+#[test]
+fn a_server_deleted_right_as_mcpd_stops_leaves_no_container() {
+    let mut mcpd = Mcpd::start(Backend::Sqlite);
+    let api = Api::new(&mcpd.url);
+    let name = format!("gone-{}", &test_support::unique_suffix()[..8]);
+    let reply = api.post_json("/api/v1/servers", &server(&name, json!({"replicas": 2})));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    wait_for(
+        &api,
+        &name,
+        Duration::from_secs(60),
+        "2 running",
+        running(2),
+    );
+    assert_eq!(containers_of(&name).len(), 2);
+    assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
+    mcpd.stop();
+    let left = docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=io.mcpctl.server={name}"),
+    ]);
+    assert_eq!(left.trim(), "", "a container of the deleted server is left");
+}

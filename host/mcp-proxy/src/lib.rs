@@ -98,6 +98,7 @@ mod provider;
 mod session;
 mod sse;
 mod stream;
+mod tcp;
 
 pub use error::ProxyError;
 pub use http::{MCP_ROUTE, McpService, ProxyConfig, mcp_service, mcp_stream_service, router};
@@ -114,6 +115,7 @@ pub use stream::{
     DEFAULT_MAX_STREAM_SESSIONS, MCP_STREAM_ROUTE, STREAM_PROTOCOL, StreamConfig, StreamError,
     accept_stream, connect_stream, wants_stream,
 };
+pub use tcp::{KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, tune_tcp};
 
 #[cfg(test)]
 mod tests {

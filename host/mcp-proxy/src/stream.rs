@@ -101,9 +101,9 @@ pub async fn connect_stream(
     let tcp = tokio::net::TcpStream::connect((host, port))
         .await
         .map_err(connect_error)?;
-    // One JSON-RPC message is one write; without this, Nagle holds a write while an earlier
-    // one waits for its ACK.
-    tcp.set_nodelay(true).map_err(connect_error)?;
+    // One JSON-RPC message is one write; without TCP_NODELAY, Nagle holds a write while an
+    // earlier one waits for its ACK. Keepalive ends the link if mcpd's host vanishes.
+    crate::tune_tcp(&tcp).map_err(connect_error)?;
     let http_error = |source| StreamError::Http {
         url: url.to_owned(),
         source,

@@ -109,10 +109,11 @@ pub async fn serve(
     let stopping = Arc::new(tokio::sync::Notify::new());
     let signalled = Arc::clone(&stopping);
     // Answers go out in more than one write; without TCP_NODELAY a client that keeps its
-    // connection waits for its own delayed ACK (~40 ms) before the rest arrives.
+    // connection waits for its own delayed ACK (~40 ms) before the rest arrives. Keepalive
+    // reaps the streams of clients whose host vanished.
     let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::warn!("cannot set TCP_NODELAY: {err}");
+        if let Err(err) = mcp_proxy::tune_tcp(tcp) {
+            tracing::warn!("cannot set TCP_NODELAY or keepalive: {err}");
         }
     });
     let server = axum::serve(

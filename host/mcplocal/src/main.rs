@@ -105,8 +105,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     // Answers go out at once: without this, a client that keeps its connection waits for the
     // delayed ACK (~40 ms) on every call.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        if let Err(error) = mcp_proxy::tune_tcp(tcp) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY or keepalive");
         }
     });
     axum::serve(listener, app)

@@ -186,26 +186,33 @@ fn a_missing_image_fails_clearly_without_a_retry_storm() {
     assert_eq!(instances(&api, "ghost-image")[0].1, "Failed");
 }
 
-#[test]
-fn a_server_deleted_just_before_mcpd_stops_leaves_no_container() {
+/// Runs `replicas` containers of a new server, deletes it, waits for its instances to leave
+/// the list when `wait_for_the_loop` (else sends the stop signal at once), stops mcpd
+/// gracefully and checks that no container of the server is left, running or not.
+fn delete_then_stop(prefix: &str, replicas: usize, wait_for_the_loop: bool) {
     let mut mcpd = Mcpd::start(Backend::Sqlite);
     let api = Api::new(&mcpd.url);
-    let name = format!("bye-{}", &test_support::unique_suffix()[..8]);
-    let reply = api.post_json("/api/v1/servers", &server(&name, json!({})));
+    let name = format!("{prefix}-{}", &test_support::unique_suffix()[..8]);
+    let reply = api.post_json(
+        "/api/v1/servers",
+        &server(&name, json!({ "replicas": replicas })),
+    );
     assert_eq!(reply.status, 201, "{}", reply.body);
     wait_for(
         &api,
         &name,
         Duration::from_secs(60),
-        "1 running",
-        running(1),
+        &format!("{replicas} running"),
+        running(replicas),
     );
-    assert_eq!(containers_of(&name).len(), 1);
+    assert_eq!(containers_of(&name).len(), replicas);
     assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
-    // The instance leaves the list at once; its container is stopped beside the loop.
-    wait_no_instances(&api, &name);
-    // A graceful stop now waits for that stop instead of leaving the container behind
-    // (containers of servers that still exist are kept, to be adopted).
+    if wait_for_the_loop {
+        // The instance leaves the list at once; its container is stopped beside the loop.
+        wait_no_instances(&api, &name);
+    }
+    // Containers of servers that still exist are kept, to be adopted; a deleted server's
+    // must go.
     mcpd.stop();
     let left = docker(&[
         "ps",
@@ -216,31 +223,17 @@ fn a_server_deleted_just_before_mcpd_stops_leaves_no_container() {
     assert_eq!(left.trim(), "", "a container of the deleted server is left");
 }
 
-/// The same with no wait at all between the delete and the stop signal: mcpd may get the
-/// signal before its reconciler has seen the delete (seen under the loaded parallel test
-/// run: a deleted two-replica server's containers were left behind).
+/// The reconciler has seen the delete and is stopping the container beside its loop: the
+/// graceful stop waits for that stop.
+#[test]
+fn a_server_deleted_just_before_mcpd_stops_leaves_no_container() {
+    delete_then_stop("bye", 1, true);
+}
+
+/// No wait at all between the delete and the stop signal: mcpd may get the signal before
+/// its reconciler has seen the delete (seen under the loaded parallel test run: a deleted
+/// two-replica server's containers were left behind).
 #[test]
 fn a_server_deleted_right_as_mcpd_stops_leaves_no_container() {
-    let mut mcpd = Mcpd::start(Backend::Sqlite);
-    let api = Api::new(&mcpd.url);
-    let name = format!("gone-{}", &test_support::unique_suffix()[..8]);
-    let reply = api.post_json("/api/v1/servers", &server(&name, json!({"replicas": 2})));
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    wait_for(
-        &api,
-        &name,
-        Duration::from_secs(60),
-        "2 running",
-        running(2),
-    );
-    assert_eq!(containers_of(&name).len(), 2);
-    assert_eq!(api.delete(&format!("/api/v1/servers/{name}")).status, 200);
-    mcpd.stop();
-    let left = docker(&[
-        "ps",
-        "-aq",
-        "--filter",
-        &format!("label=io.mcpctl.server={name}"),
-    ]);
-    assert_eq!(left.trim(), "", "a container of the deleted server is left");
+    delete_then_stop("gone", 2, false);
 }
